@@ -1,0 +1,56 @@
+"""What a source yields: one record, or the reason it could not be read.
+
+Kept apart from the readers so that validation, the ingest stage and the tests
+share one vocabulary without importing any file format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record of a source, in the source's own order.
+
+    ``ordinal`` counts records from 0 within the source and is what resume keys on;
+    ``file`` and ``line`` are for people (1-based line of JSONL/CSV, 1-based row of
+    Parquet and Hugging Face datasets, 1 for a whole text file).
+    """
+
+    ordinal: int
+    file: str
+    line: int
+    fields: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Rejection:
+    """A record that was not stored, with the reason a curator can act on."""
+
+    file: str
+    line: int
+    reason: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        tail = f" ({self.detail})" if self.detail else ""
+        return f"{self.file}:{self.line}: {self.reason}{tail}"
+
+
+@dataclass
+class SourceError(Exception):
+    """A source that cannot be read at all (missing path, unknown format, permission)."""
+
+    path: str
+    reason: str
+    details: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"

@@ -1,0 +1,80 @@
+"""`workspace.json`: what a workspace holds and which stages are complete.
+
+The file is small and rewritten whole, always through a temporary file and an
+atomic rename, so a kill at any moment leaves either the old or the new state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+STATE_FILE = "workspace.json"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old or the new file, never half."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class SourceState:
+    """One source that has been (or is being) ingested."""
+
+    path: str
+    kind: str
+    id_prefix: str
+    fingerprint: dict[str, Any]
+    complete: bool = False
+    records: int = 0
+    stored: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class WorkspaceState:
+    schema_version: int = SCHEMA_VERSION
+    loupe_version: str = ""
+    model: str = ""
+    dimension: int = 0
+    max_tokens: int = 0
+    text_field: str = "text"
+    id_field: str | None = None
+    sources: dict[str, SourceState] = field(default_factory=dict)
+    # stage name -> what it covered ({"rows": N, "seconds": s, "at": iso, ...})
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path) -> "WorkspaceState":
+        raw = json.loads((Path(root) / STATE_FILE).read_text(encoding="utf-8"))
+        version = raw.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(
+                f"{Path(root) / STATE_FILE}: schema version {version} is not supported "
+                f"(this Loupe reads version {SCHEMA_VERSION})"
+            )
+        raw["sources"] = {k: SourceState(**v) for k, v in raw.get("sources", {}).items()}
+        return cls(**raw)
+
+    def save(self, root: Path) -> None:
+        atomic_write_text(Path(root) / STATE_FILE, json.dumps(asdict(self), indent=2) + "\n")
+
+    def stage_done(self, name: str, rows: int) -> bool:
+        """A whole-table stage is done when it last ran over exactly the rows stored now."""
+        stage = self.stages.get(name)
+        return bool(stage) and stage.get("rows") == rows

@@ -1,0 +1,147 @@
+"""The LanceDB database of a workspace: the system of record.
+
+All writes go through here so that each one is a single Lance commit (atomic:
+a kill leaves the previous version intact) and so that nobody else needs to
+know how columns are replaced or tables compacted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import lancedb
+import pyarrow as pa
+
+DOCS = "docs"
+LABELS = "labels"
+CLUSTERS = "clusters"
+
+LABELS_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("name", pa.string()),
+        ("value", pa.string()),
+        ("author", pa.string()),
+        ("at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+CLUSTERS_SCHEMA = pa.schema(
+    [
+        ("cluster", pa.int32()),
+        ("size", pa.int64()),
+        ("keywords", pa.list_(pa.string())),
+        ("x", pa.float32()),
+        ("y", pa.float32()),
+    ]
+)
+
+
+class Store:
+    """Typed access to the tables of one workspace's `lance/` directory."""
+
+    def __init__(self, root: Path):
+        self.path = Path(root) / "lance"
+        self.db = lancedb.connect(str(self.path))
+
+    def _names(self) -> list[str]:
+        result = self.db.list_tables()
+        return list(getattr(result, "tables", result))
+
+    def has(self, name: str) -> bool:
+        return name in self._names()
+
+    def table(self, name: str):
+        return self.db.open_table(name)
+
+    # ---- docs -------------------------------------------------------------
+
+    def docs_schema(self) -> pa.Schema | None:
+        return self.table(DOCS).schema if self.has(DOCS) else None
+
+    def count(self, where: str | None = None) -> int:
+        if not self.has(DOCS):
+            return 0
+        return self.table(DOCS).count_rows(where)
+
+    def append_docs(self, batch: pa.Table) -> None:
+        """One commit per batch: a batch is stored whole or not at all."""
+        if self.has(DOCS):
+            self.table(DOCS).add(batch)
+        else:
+            self.db.create_table(DOCS, data=batch)
+
+    def add_columns(self, fields: Sequence[pa.Field]) -> None:
+        self.table(DOCS).add_columns(pa.schema(list(fields)))
+
+    def read_docs(
+        self, where: str | None = None, columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        if not self.has(DOCS):
+            return pa.table({})
+        dataset = self.table(DOCS).to_lance()
+        return dataset.to_table(columns=list(columns) if columns else None, filter=where)
+
+    def replace_columns(self, values: pa.Table, key: str = "id") -> None:
+        """Set whole columns for every row, matched on `key`.
+
+        Lance's merge writes only the new column files, so rewriting x/y/cluster of a
+        million rows never touches the texts or vectors. A kill between the drop and
+        the merge leaves the columns missing, which the stage that owns them repairs.
+        """
+        table = self.table(DOCS)
+        present = [n for n in values.column_names if n != key and n in table.schema.names]
+        if present:
+            table.drop_columns(present)
+        table.to_lance().merge(values, left_on=key)
+
+    def compact(self) -> None:
+        """Merge the small fragments that batch appends leave behind."""
+        if self.has(DOCS):
+            self.table(DOCS).optimize()
+
+    def ensure_text_index(self) -> None:
+        from lancedb.index import FTS
+
+        self.table(DOCS).create_index("text", config=FTS(with_position=False), replace=True)
+
+    def version(self) -> int:
+        return self.table(DOCS).version if self.has(DOCS) else 0
+
+    # ---- labels and clusters ---------------------------------------------
+
+    def ensure_labels(self) -> None:
+        if not self.has(LABELS):
+            self.db.create_table(LABELS, schema=LABELS_SCHEMA)
+
+    def label_counts(self) -> dict[str, dict[str, int]]:
+        """Current label per (doc, name) is its latest event; count those by value."""
+        if not self.has(LABELS):
+            return {}
+        events = self.table(LABELS).to_lance().to_table(columns=["doc_id", "name", "value", "at"])
+        if events.num_rows == 0:
+            return {}
+        latest: dict[tuple[str, str], tuple] = {}
+        for doc_id, name, value, at in zip(*(events.column(c).to_pylist() for c in events.column_names)):
+            key = (doc_id, name)
+            if key not in latest or at >= latest[key][0]:
+                latest[key] = (at, value)
+        counts: dict[str, dict[str, int]] = {}
+        for (_, name), (_, value) in latest.items():
+            if value is None:  # a cleared label
+                continue
+            counts.setdefault(name, {}).setdefault(value, 0)
+            counts[name][value] += 1
+        return counts
+
+    def write_clusters(self, clusters: pa.Table) -> None:
+        self.db.create_table(CLUSTERS, data=clusters.cast(CLUSTERS_SCHEMA), mode="overwrite")
+
+    def clusters(self) -> pa.Table:
+        if not self.has(CLUSTERS):
+            return CLUSTERS_SCHEMA.empty_table()
+        return self.table(CLUSTERS).to_arrow().sort_by("cluster")
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
