@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import re
-from typing import Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ class Embedder(Protocol):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+    def encode(self, texts: Sequence[str], tokens=None, advance=None) -> np.ndarray: ...
 
 
 def resolve_device(device: str) -> str:
@@ -70,6 +70,10 @@ class SentenceTransformerEmbedder:
         batch_tokens: int | None = None,
     ):
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
 
         self.device = resolve_device(device)
         location = name
@@ -106,8 +110,13 @@ class SentenceTransformerEmbedder:
         )
         return [len(ids) for ids in encoded["input_ids"]]
 
-    def encode(self, texts: Sequence[str], tokens: Sequence[int] | None = None) -> np.ndarray:
-        """Normalised float32 vectors in the order of `texts`."""
+    def encode(
+        self,
+        texts: Sequence[str],
+        tokens: Sequence[int] | None = None,
+        advance: Callable[[int], None] = lambda n: None,
+    ) -> np.ndarray:
+        """Normalised float32 vectors in the order of `texts`; `advance(n)` after each batch."""
         texts = list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
@@ -126,6 +135,7 @@ class SentenceTransformerEmbedder:
                 vectors = self.model(features)["sentence_embedding"]
                 vectors = torch.nn.functional.normalize(vectors.float(), dim=1)
                 out[batch] = vectors.cpu().numpy()
+                advance(len(batch))
         return out
 
 
@@ -143,7 +153,7 @@ class HashEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(self._words.findall(t)) for t in texts]
 
-    def encode(self, texts: Sequence[str], tokens: Sequence[int] | None = None) -> np.ndarray:
+    def encode(self, texts: Sequence[str], tokens=None, advance=lambda n: None) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in self._words.findall(text.lower())[: self.max_tokens]:
@@ -151,6 +161,7 @@ class HashEmbedder:
                 out[row, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else np.eye(1, self.dimension, 0, dtype=np.float32)
+        advance(len(texts))
         return out
 
 

@@ -136,7 +136,8 @@ class Store:
         return counts
 
     def write_clusters(self, clusters: pa.Table) -> None:
-        self.db.create_table(CLUSTERS, data=clusters.cast(CLUSTERS_SCHEMA), mode="overwrite")
+        mode = "overwrite" if self.has(CLUSTERS) else "create"
+        self.db.create_table(CLUSTERS, data=clusters.cast(CLUSTERS_SCHEMA), mode=mode)
 
     def clusters(self) -> pa.Table:
         if not self.has(CLUSTERS):

@@ -1,0 +1,176 @@
+"""The `loupe` command line: index, info and demo (the app comes with its own issue)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from indexing import IndexReport, IngestError, Workspace, WorkspaceError
+from indexing.embedder import DEFAULT_MODEL
+from indexing.ingest import IngestOptions
+from indexing.lock import WorkspaceBusy
+from indexing.progress import RichReporter
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Loupe: look at a corpus before you train on it.")
+console = Console(stderr=True)
+out = Console()
+
+WorkspaceOption = typer.Option(..., "--workspace", "-w", help="Workspace folder.")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _summary(report: IndexReport, workspace: Workspace) -> None:
+    table = Table(title="loupe index", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("rows read", f"{report.rows_read:,}")
+    table.add_row("rows stored", f"{report.rows_stored:,}")
+    table.add_row("rows rejected", f"{report.rows_rejected:,}")
+    for reason, n in report.rejected.most_common():
+        table.add_row(f"  {reason}", f"{n:,}")
+    for warning, n in report.warnings.most_common():
+        table.add_row(f"warning: {warning}", f"{n:,}")
+    table.add_row("docs in workspace", f"{workspace.count():,}")
+    for stage, seconds in report.seconds.items():
+        table.add_row(f"time: {stage}", f"{seconds:,.1f} s")
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[dim]{note}[/dim]", highlight=False)
+    if report.examples:
+        console.print("[yellow]first rejected records:[/yellow]")
+        for example in report.examples[:10]:
+            console.print(f"  {example}", highlight=False, markup=False)
+    if report.log:
+        console.print(f"all rejected records: {report.log}", highlight=False)
+
+
+def _open_or_create(path: Path, model: Optional[str], text_field: Optional[str], id_field: Optional[str]) -> Workspace:
+    try:
+        workspace = Workspace.open(path)
+    except WorkspaceError:
+        return Workspace.create(path, model=model or DEFAULT_MODEL, text_field=text_field or "text", id_field=id_field)
+    state = workspace.state
+    for name, given, stored in (("--text-field", text_field, state.text_field), ("--id-field", id_field, state.id_field)):
+        if given is not None and given != stored:
+            _fail(f"{path} was created with {name} {stored!r}; a workspace keeps one (use a new workspace)")
+    if model is not None and model != state.model and not (model == "all-MiniLM-L6-v2" and state.model == DEFAULT_MODEL):
+        _fail(f"{path} holds vectors of {state.model}; use a new workspace for {model}")
+    return workspace
+
+
+def run_index(workspace: Workspace, sources: list[str], quiet: bool = False, **options) -> IndexReport:
+    try:
+        if quiet:
+            report = workspace.index(sources, **options)
+        else:
+            with RichReporter(console) as progress:
+                report = workspace.index(sources, progress=progress, **options)
+    except IngestError as error:
+        _fail(f"{error} (--on-error fail); rows stored before it are kept, run again to resume")
+    except WorkspaceBusy as error:
+        _fail(str(error))
+    _summary(report, workspace)
+    return report
+
+
+@cli.command()
+def index(
+    sources: List[str] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, CSV, a folder of .txt/.md, or a saved HF dataset."),
+    workspace: Path = WorkspaceOption,
+    text_field: Optional[str] = typer.Option(None, help="Field holding the text [default: text]."),
+    id_field: Optional[str] = typer.Option(None, help="Field holding a unique id [default: file and line]."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Take only the first N records."),
+    sample: Optional[int] = typer.Option(None, min=1, help="Take a random sample of N records."),
+    seed: int = typer.Option(0, help="Seed for --sample."),
+    model: Optional[str] = typer.Option(None, help=f"sentence-transformers model name or path [default: {DEFAULT_MODEL}, bundled]."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    batch_size: Optional[int] = typer.Option(None, min=1, help="Most texts per forward pass [default: 32 on CPU, 512 on GPU]."),
+    clusters: Optional[int] = typer.Option(None, min=1, help="Number of k-means clusters [default: about sqrt(n/4)]."),
+    max_chars: int = typer.Option(IngestOptions.max_chars, help="Reject texts longer than this."),
+    on_error: str = typer.Option("skip", help="skip: report bad records and go on; fail: stop at the first."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Ingest, embed, index, map and cluster SOURCES into a workspace (resumable)."""
+    if on_error not in ("skip", "fail"):
+        _fail("--on-error must be skip or fail", 2)
+    if limit and sample:
+        _fail("use either --limit or --sample", 2)
+    ws = _open_or_create(workspace, model, text_field, id_field)
+    run_index(ws, sources, quiet, limit=limit, sample=sample, seed=seed, device=device,
+              batch_size=batch_size, clusters=clusters, max_chars=max_chars, on_error=on_error)
+
+
+@cli.command()
+def info(
+    workspace: Path = WorkspaceOption,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable (stable; see README)."),
+) -> None:
+    """What a workspace holds: docs, columns, model, stages, clusters, labels, sizes."""
+    try:
+        data = Workspace.open(workspace).info()
+    except WorkspaceError as error:
+        _fail(str(error))
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    table = Table(title=f"workspace {data['path']}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("docs", f"{data['docs']:,}")
+    table.add_row("model", f"{data['model']} ({data['dimension']}-d)")
+    table.add_row("stages done", ", ".join(data["stages_done"]) or "none")
+    table.add_row("ready", "yes" if data["ready"] else "no")
+    table.add_row("clusters", str(data["clusters"]))
+    labels = "; ".join(f"{n}: " + ", ".join(f"{v}={c}" for v, c in vals.items()) for n, vals in data["labels"].items())
+    table.add_row("labels", labels or "none")
+    table.add_row("sources", "\n".join(
+        f"{s['path']} ({s['kind']}): {s['stored']:,} stored, {s['rejected']:,} rejected"
+        + ("" if s["complete"] else ", incomplete") for s in data["sources"]) or "none")
+    table.add_row("columns", ", ".join(f"{k} ({v})" for k, v in data["columns"].items() if k != "vector"))
+    sizes = data["bytes"]
+    table.add_row("on disk", f"{sizes['total'] / 1e6:,.1f} MB (lance {sizes['lance'] / 1e6:,.1f}, faiss {sizes['faiss'] / 1e6:,.1f})")
+    out.print(table)
+
+
+@cli.command()
+def demo(
+    workspace: Path = typer.Option(Path("demo-workspace"), "--workspace", "-w", help="Where to build it."),
+    docs: int = typer.Option(5000, "--docs", min=10, help="How many samples of the standard library."),
+    seed: int = typer.Option(0, help="Which samples."),
+    no_app: bool = typer.Option(False, "--no-app", help="Stop after indexing."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Build a corpus from this Python's standard library, index it, and open it."""
+    from indexing.demo_corpus import stdlib_documents, write_jsonl
+
+    corpus = workspace / "sources" / "stdlib.jsonl"
+    if not corpus.exists():
+        corpus.parent.mkdir(parents=True, exist_ok=True)
+        with console.status("collecting docstrings and functions from the standard library"):
+            written = write_jsonl(stdlib_documents(docs, seed=seed), corpus)
+        console.print(f"demo corpus: {written:,} samples in {corpus}", highlight=False)
+    ws = _open_or_create(workspace, None, None, "id")
+    run_index(ws, [str(corpus)], quiet)
+    if not no_app:
+        console.print(
+            "The app is not built yet; the workspace is ready for `loupe info -w "
+            f"{workspace}` and the Python API."
+        , highlight=False)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

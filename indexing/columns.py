@@ -1,0 +1,109 @@
+"""Turning a source's free-form fields into typed Arrow columns of `docs`.
+
+Sources disagree (JSONL has no schema, CSV has strings, Parquet has types), but a
+LanceDB table has one type per column. The first batch in which a field has a
+value fixes its type; later values are cast to it, and a value that will not cast
+is stored as null and counted as a warning rather than losing the whole record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Iterable
+
+import pyarrow as pa
+
+# Columns that Loupe owns. A source field with one of these names is kept under
+# `<name>_src` so that nothing the curator had is lost.
+RESERVED = frozenset(
+    {"id", "text", "vector", "x", "y", "cluster", "chars", "words", "lines", "tokens",
+     "_source", "_ordinal", "_line"}
+)
+
+
+def stored_name(field: str) -> str:
+    return f"{field}_src" if field in RESERVED else field
+
+
+def _plain(value: Any) -> Any:
+    """Nested values become JSON text: one scalar type per column keeps filters simple."""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return value
+
+
+def _infer(values: list[Any]) -> pa.DataType | None:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    try:
+        inferred = pa.array(present).type
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.string()
+    if pa.types.is_integer(inferred):
+        return pa.int64()
+    if pa.types.is_floating(inferred):
+        return pa.float64()
+    if pa.types.is_timestamp(inferred) or pa.types.is_boolean(inferred) or pa.types.is_date(inferred):
+        return inferred
+    return pa.string()
+
+
+def _cast(values: list[Any], type_: pa.DataType, name: str, warnings: Counter) -> pa.Array:
+    if pa.types.is_string(type_):
+        return pa.array([v if v is None or isinstance(v, str) else str(v) for v in values], type_)
+    try:
+        return pa.array(values, type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        pass
+    out = []
+    for v in values:
+        try:
+            out.append(pa.array([v], type_)[0].as_py())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+            warnings[f"field '{name}': value not of type {type_}, stored as null"] += 1
+            out.append(None)
+    return pa.array(out, type_)
+
+
+def field_columns(
+    rows: list[dict[str, Any]], known: dict[str, pa.DataType], warnings: Counter
+) -> tuple[dict[str, pa.Array], list[pa.Field]]:
+    """Arrow arrays for the source fields of `rows`, plus the fields new to the table.
+
+    `known` maps existing column names to their types; a field seen for the first
+    time with only nulls is left out until a batch gives it a value.
+    """
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    arrays: dict[str, pa.Array] = {}
+    new_fields: list[pa.Field] = []
+    for name in names:
+        values = [_plain(row.get(name)) for row in rows]
+        type_ = known.get(name)
+        if type_ is None:
+            type_ = _infer(values)
+            if type_ is None:
+                continue
+            new_fields.append(pa.field(name, type_))
+        arrays[name] = _cast(values, type_, name, warnings)
+    return arrays, new_fields
+
+
+def align(columns: dict[str, pa.Array], schema: pa.Schema, rows: int) -> pa.Table:
+    """A table in `schema`'s column order, with nulls for what this batch lacks."""
+    arrays = [
+        columns[f.name].cast(f.type) if f.name in columns else pa.nulls(rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def rename_fields(fields: dict[str, Any], drop: Iterable[str]) -> dict[str, Any]:
+    """The source's own fields under their stored names, minus those Loupe consumed."""
+    dropped = set(drop)
+    return {stored_name(k): v for k, v in fields.items() if k not in dropped}
