@@ -99,6 +99,7 @@ def index(
     max_chars: int = typer.Option(IngestOptions.max_chars, help="Reject texts longer than this."),
     on_error: str = typer.Option("skip", help="skip: report bad records and go on; fail: stop at the first."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    chunk_size: int = typer.Option(IngestOptions.chunk_size, min=1, help="Rows per LanceDB commit.", hidden=True),
 ) -> None:
     """Ingest, embed, index, map and cluster SOURCES into a workspace (resumable)."""
     if on_error not in ("skip", "fail"):
@@ -107,7 +108,8 @@ def index(
         _fail("use either --limit or --sample", 2)
     ws = _open_or_create(workspace, model, text_field, id_field)
     run_index(ws, sources, quiet, limit=limit, sample=sample, seed=seed, device=device,
-              batch_size=batch_size, clusters=clusters, max_chars=max_chars, on_error=on_error)
+              batch_size=batch_size, clusters=clusters, max_chars=max_chars, on_error=on_error,
+              chunk_size=chunk_size)
 
 
 @cli.command()
