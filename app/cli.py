@@ -18,7 +18,7 @@ from indexing.lock import WorkspaceBusy
 from indexing.progress import RichReporter
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Loupe: look at a corpus before you train on it.")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # never break a file:line in two
 out = Console()
 
 WorkspaceOption = typer.Option(..., "--workspace", "-w", help="Workspace folder.")
