@@ -211,6 +211,7 @@ def print_table(results: list[dict]) -> None:
                 cells.append(f"{'-':>9} {'':>6}  ")
         print(f"{stage:<16}" + "".join(f"{c:>{width}}" for c in cells))
     print(rule)
+
     def num(value: float, unit: str = "", digits: int = 2) -> str:
         return f"{value:>9,.{digits}f} {unit:<8}"  # 18 characters, like a stage's cell
 

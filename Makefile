@@ -1,0 +1,27 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test clean
+
+setup: $(BIN)/loupe
+
+# torch is pinned in the same pip command so pip takes the local CPU build here
+# instead of resolving a multi-GB CUDA build; the project itself accepts any torch>=2.1.
+$(BIN)/loupe: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)" -e ".[test]"
+	touch $@
+
+TORCH_VERSION ?= 2.13.0
+
+demo: setup
+	$(BIN)/loupe demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) demo-workspace .pytest_cache
