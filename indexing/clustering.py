@@ -13,6 +13,7 @@ from typing import Sequence
 import faiss
 import numpy as np
 from scipy import sparse
+from sklearn.cluster import kmeans_plusplus
 from sklearn.feature_extraction.text import CountVectorizer
 
 from .vector_index import gpu_count
@@ -35,9 +36,15 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 42) -> np.ndarray:
     if k == 1:
         return np.zeros(n, dtype=np.int32)
     x = np.ascontiguousarray(vectors, dtype=np.float32)
+    # FAISS starts from random points, which often leaves two centroids in one topic and
+    # one across two; k-means++ seeding on a sample (cheap: at most 64 points a cluster)
+    # starts them spread out.
+    rng = np.random.default_rng(seed)
+    sample = x if n <= 64 * k else x[rng.choice(n, 64 * k, replace=False)]
+    start, _ = kmeans_plusplus(sample, k, random_state=seed)
     model = faiss.Kmeans(dim, k, niter=20, seed=seed, spherical=True, gpu=bool(gpu_count()),
                          verbose=False, min_points_per_centroid=1)
-    model.train(x)
+    model.train(x, init_centroids=np.ascontiguousarray(start, dtype=np.float32))
     _, assignment = model.index.search(x, 1)
     return assignment[:, 0].astype(np.int32)
 

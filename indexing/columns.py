@@ -52,20 +52,41 @@ def _infer(values: list[Any]) -> pa.DataType | None:
     return pa.string()
 
 
+def _fits(value: Any, type_: pa.DataType) -> bool:
+    """Whether a Python value belongs in a column of `type_` without reinterpretation."""
+    if isinstance(value, str):  # "2.5" or "yes" in a numeric column is data, not a number
+        return False
+    if pa.types.is_boolean(type_):
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if pa.types.is_integer(type_):
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if pa.types.is_floating(type_):
+        return isinstance(value, (int, float))
+    return True
+
+
 def _cast(values: list[Any], type_: pa.DataType, name: str, warnings: Counter) -> pa.Array:
+    """Safe casts only: 1.5 or "1" into an int64 column is a null and a warning, never 1."""
     if pa.types.is_string(type_):
         return pa.array([v if v is None or isinstance(v, str) else str(v) for v in values], type_)
-    try:
-        return pa.array(values, type_)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
-        pass
+    if all(v is None or _fits(v, type_) for v in values):
+        try:
+            return pa.array(values, type_)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+            pass  # e.g. an int beyond int64: find which ones below
     out = []
     for v in values:
-        try:
-            out.append(pa.array([v], type_)[0].as_py())
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
-            warnings[f"field '{name}': value not of type {type_}, stored as null"] += 1
-            out.append(None)
+        if v is not None:
+            try:
+                if not _fits(v, type_):
+                    raise TypeError(v)
+                v = pa.array([v]).cast(type_)[0].as_py()
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError):
+                warnings[f"field '{name}': value not of type {type_}, stored as null"] += 1
+                v = None
+        out.append(v)
     return pa.array(out, type_)
 
 

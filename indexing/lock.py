@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -24,12 +25,18 @@ class WorkspaceBusy(RuntimeError):
 def writer_lock(root: Path) -> Iterator[None]:
     path = Path(root) / LOCK_FILE
     with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        # A reader's `is_busy` holds a shared lock for an instant; retry briefly so that
+        # only a real writer makes us give up.
+        for attempt in range(20):
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(0.05)
+        else:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise WorkspaceBusy(f"{root} is being indexed by {holder}; wait for it to finish") from None
+            raise WorkspaceBusy(f"{root} is being indexed by {holder}; wait for it to finish")
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")

@@ -49,12 +49,6 @@ def test_kmeans_recovers_blobs():
     assert adjusted_rand_score(truth, found) == pytest.approx(1.0)
 
 
-@pytest.mark.xfail(
-    reason="BUG clustering.kmeans: one random initialisation (faiss.Kmeans nredo=1, no "
-    "k-means++) gets stuck with two centroids in one blob and one centroid across two; "
-    "3 well-separated blobs are recovered for only half of these data seeds (ARI ~0.44)",
-    strict=True,
-)
 def test_kmeans_recovers_well_separated_blobs_for_any_data():
     scores = []
     for seed in range(10):

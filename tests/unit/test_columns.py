@@ -180,11 +180,6 @@ def test_cast_into_string_stringifies_without_warning():
     assert warnings == Counter()
 
 
-@pytest.mark.xfail(
-    reason="BUG columns._cast: pa.array([1.5], pa.int64()) truncates silently, so a float "
-    "with a fraction in an int64 column is stored as 1 with no warning instead of null + warning",
-    strict=True,
-)
 def test_fractional_float_into_int_column_is_not_silently_truncated():
     warnings = Counter()
     arrays, _ = field_columns([{"n": 2}, {"n": 1.5}], {"n": pa.int64()}, warnings)
