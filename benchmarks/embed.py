@@ -200,6 +200,10 @@ def run(args) -> dict:
     print(f"vectors: max |Loupe - baseline| = {max_diff:.2e} (expected < {MAX_DIFF_BAR:g}"
           + ("; Loupe runs fp16 on a GPU, the baseline fp32, so expect more there" if kind == "cuda" else "")
           + f"), min cosine {min_cos:.6f}")
+    spread = abs(first - second) / base_mean
+    if spread > 0.10:
+        print(f"NOISE: the two baseline runs differ by {100 * spread:.0f}% of their mean; the machine was "
+              "busy, so the ratio below is unreliable (rerun on an idle machine)")
     print(f"RATIO (ingest pass wall) baseline / Loupe = {_fmt_ratio(ratio_pass, bar)} on {kind.upper()}")
     print(f"      (stage sum)        baseline / Loupe = {ratio_stages:.2f}x")
 
@@ -220,6 +224,7 @@ def run(args) -> dict:
         "corpus": {"path": str(path), **{k: v for k, v in meta.items() if k != "cached"}},
         "baseline_seconds": [round(first, 4), round(second, 4)],
         "baseline_mean_seconds": round(base_mean, 4),
+        "baseline_spread": round(abs(first - second) / base_mean, 4),
         "loupe_pass_wall_seconds": round(pass_wall, 4),
         "loupe_stage_sum_seconds": round(stage_sum, 4),
         "loupe_index_wall_seconds": round(index_wall, 4),
