@@ -1,4 +1,4 @@
-"""The `loupe` command line: index, info and demo (the app comes with its own issue)."""
+"""The `loupe` command line: index, info, label, export and demo."""
 
 from __future__ import annotations
 
@@ -142,6 +142,79 @@ def info(
     sizes = data["bytes"]
     table.add_row("on disk", f"{sizes['total'] / 1e6:,.1f} MB (lance {sizes['lance'] / 1e6:,.1f}, faiss {sizes['faiss'] / 1e6:,.1f})")
     out.print(table)
+
+
+def _read_ids(path: Path) -> list[str]:
+    """One id per line; blank lines and surrounding spaces ignored."""
+    try:
+        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as error:
+        _fail(f"{path}: {error.strerror or error}")
+
+
+@cli.command()
+def label(
+    workspace: Path = WorkspaceOption,
+    name: str = typer.Option(..., "--name", help="Label name, e.g. quality."),
+    value: Optional[str] = typer.Option(None, "--value", help="Label value, e.g. good."),
+    clear: bool = typer.Option(False, "--clear", help="Remove the label instead of setting it."),
+    ids_file: Optional[Path] = typer.Option(None, "--ids-file", help="File with one document id per line."),
+    where: Optional[str] = typer.Option(None, "--where", help="SQL predicate over docs columns and labels."),
+    author: Optional[str] = typer.Option(None, help="Who labels [default: the login name]."),
+) -> None:
+    """Label documents chosen by id or by predicate (one append-only write)."""
+    from indexing.labels import LabelError
+    from indexing.selection import SelectionError
+
+    if (value is None) == (not clear):
+        _fail("give exactly one of --value V or --clear", 2)
+    if ids_file is None and where is None:
+        _fail("choose documents with --ids-file F and/or --where PRED", 2)
+    try:
+        ws = Workspace.open(workspace)
+        given = _read_ids(ids_file) if ids_file else None
+        chosen = ws.select(where, given)
+        if given is not None:
+            unknown = len(set(given)) - len(chosen) if where is None else 0
+            if unknown:
+                console.print(f"[yellow]{unknown:,} id(s) in {ids_file} are not in the workspace; skipped[/yellow]", highlight=False)
+        if not chosen:
+            _fail("no documents match; nothing labelled")
+        action = ws.labels.add(chosen, name, None if clear else value, author)
+    except (WorkspaceError, SelectionError, LabelError) as error:
+        _fail(str(error))
+    verb = f"cleared {name} on" if clear else f"labelled {name}={value}:"
+    console.print(f"{verb} {len(chosen):,} documents (action {action})", highlight=False)
+
+
+@cli.command("export")
+def export_command(
+    workspace: Path = WorkspaceOption,
+    out: Path = typer.Option(..., "--out", help="Folder to create (must not exist)."),
+    where: Optional[str] = typer.Option(None, "--where", help="SQL predicate over docs columns and labels."),
+    ids_file: Optional[Path] = typer.Option(None, "--ids-file", help="Only these ids (one per line)."),
+    export_format: str = typer.Option("jsonl", "--format", help="jsonl, parquet or hf."),
+    columns: Optional[str] = typer.Option(None, help="Comma-separated columns [default: text, fields, signals]."),
+    shard_rows: Optional[int] = typer.Option(None, min=1, help="At most N rows per file."),
+    include_removed: bool = typer.Option(False, "--include-removed", help="Also write the rest under removed/."),
+) -> None:
+    """Write the selected documents, with manifest.json, atomically."""
+    from indexing.export import export
+    from indexing.selection import SelectionError
+
+    try:
+        ws = Workspace.open(workspace)
+        with RichReporter(console) as progress:
+            result = export(
+                ws, out.name, where=where, ids=_read_ids(ids_file) if ids_file else None, format=export_format,
+                columns=[c.strip() for c in columns.split(",")] if columns else None, shard_rows=shard_rows,
+                include_removed=include_removed, out=out, progress=progress,
+            )
+    except (WorkspaceError, SelectionError, ValueError, FileExistsError) as error:
+        _fail(str(error))
+    kept = result.manifest["kept"]
+    console.print(f"exported {kept['documents']:,} documents ({kept['tokens']:,} tokens) to {result.path}; "
+                  f"{result.removed:,} removed", highlight=False)
 
 
 @cli.command()

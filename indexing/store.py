@@ -24,6 +24,8 @@ LABELS_SCHEMA = pa.schema(
         ("value", pa.string()),
         ("author", pa.string()),
         ("at", pa.timestamp("us", tz="UTC")),
+        ("action", pa.string()),  # one id per user action; a bulk label's events share it
+        ("undoes", pa.string()),  # the action this one reverts (null: not an undo)
     ]
 )
 
@@ -112,28 +114,14 @@ class Store:
     # ---- labels and clusters ---------------------------------------------
 
     def ensure_labels(self) -> None:
+        """Create `labels`, or add the columns a table from an older Loupe lacks (nulls)."""
         if not self.has(LABELS):
             self.db.create_table(LABELS, schema=LABELS_SCHEMA)
-
-    def label_counts(self) -> dict[str, dict[str, int]]:
-        """Current label per (doc, name) is its latest event; count those by value."""
-        if not self.has(LABELS):
-            return {}
-        events = self.table(LABELS).to_lance().to_table(columns=["doc_id", "name", "value", "at"])
-        if events.num_rows == 0:
-            return {}
-        latest: dict[tuple[str, str], tuple] = {}
-        for doc_id, name, value, at in zip(*(events.column(c).to_pylist() for c in events.column_names)):
-            key = (doc_id, name)
-            if key not in latest or at >= latest[key][0]:
-                latest[key] = (at, value)
-        counts: dict[str, dict[str, int]] = {}
-        for (_, name), (_, value) in latest.items():
-            if value is None:  # a cleared label
-                continue
-            counts.setdefault(name, {}).setdefault(value, 0)
-            counts[name][value] += 1
-        return counts
+            return
+        table = self.table(LABELS)
+        missing = [f for f in LABELS_SCHEMA if f.name not in table.schema.names]
+        if missing:
+            table.add_columns(pa.schema(missing))
 
     def write_clusters(self, clusters: pa.Table) -> None:
         mode = "overwrite" if self.has(CLUSTERS) else "create"

@@ -9,6 +9,8 @@ notebooks alike:
     ws.search("parse a date string", k=5)     # by meaning, through FAISS
     ws.keyword_search("timezone", k=5)        # by words, LanceDB full-text search
     ws.neighbors(doc_id, k=5)
+    ws.labels.add(ids, "quality", "bad")      # append-only label events; ws.labels.undo()
+    ws.select("tokens > 100 AND quality != 'bad'")   # ids of a selection (docs + labels)
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from . import __version__
 from .clustering import choose_k, keywords, kmeans
 from .embedder import DEFAULT_MODEL, Embedder, load_embedder
 from .ingest import IndexReport, Ingest, IngestOptions
+from .labels import Labels
 from .lock import writer_lock
 from .progress import Quiet, Reporter
 from .projection import project
+from .selection import select_ids
 from .state import STATE_FILE, WorkspaceState
 from .store import Store
 from .vector_index import VectorIndex, build_index
@@ -254,6 +258,16 @@ class Workspace:
     def count(self, where: str | None = None) -> int:
         return self.store.count(where)
 
+    @property
+    def labels(self) -> Labels:
+        """Hand labels (append-only events); a label name may not be a docs column name."""
+        return Labels(self.store)
+
+    def select(self, where: str | None = None, ids: Sequence[str] | None = None) -> list[str]:
+        """Ids of the selection: `where` over docs columns and current labels (an unlabelled
+        document's label is ''), intersected with `ids` (a lasso) when given."""
+        return select_ids(self, where, ids)
+
     def vector_index(self) -> VectorIndex:
         current = self.root / "faiss" / "current.json"
         if not current.exists():
@@ -340,7 +354,7 @@ class Workspace:
                 for s in self.state.sources.values()
             ],
             "clusters": self.store.clusters().num_rows,
-            "labels": self.store.label_counts(),
+            "labels": self.labels.counts(),
             "lance_version": self.store.version(),
             "bytes": {"lance": lance_bytes, "faiss": faiss_bytes, "total": lance_bytes + faiss_bytes},
         }

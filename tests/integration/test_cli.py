@@ -58,3 +58,33 @@ def test_options_that_contradict_the_workspace_are_refused(tmp_path, stdlib_rows
     assert clash.returncode == 1 and "--text-field" in clash.stderr
     missing = loupe("info", "-w", str(tmp_path / "nowhere"))
     assert missing.returncode == 1 and "not a Loupe workspace" in missing.stderr
+
+
+def test_label_then_export_the_kept_documents(tmp_path, stdlib_rows):
+    corpus = write_jsonl(tmp_path / "c.jsonl", stdlib_rows[:60])
+    ws = tmp_path / "ws"
+    assert loupe("index", str(corpus), "-w", str(ws), "--model", "hash:16", "--id-field", "id", "-q").returncode == 0
+    short = [r["id"] for r in stdlib_rows[:60] if len(r["text"].split()) < 15]
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("\n".join(short[:5]) + "\n")
+    good = loupe("label", "-w", str(ws), "--name", "quality", "--value", "good", "--where", "kind = 'class_doc'")
+    classes = sum(1 for r in stdlib_rows[:60] if r["kind"] == "class_doc")
+    assert good.returncode == (0 if classes else 1)
+    labelled = loupe("label", "-w", str(ws), "--name", "quality", "--value", "bad", "--ids-file", str(ids_file))
+    assert labelled.returncode == 0 and "5 documents" in labelled.stderr
+    info = json.loads(loupe("info", "-w", str(ws), "--json").stdout)
+    assert info["labels"]["quality"]["bad"] == 5
+    out = tmp_path / "kept"
+    exported = loupe("export", "-w", str(ws), "--where", "quality != 'bad'", "--format", "jsonl", "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    rows = [json.loads(line) for f in sorted(out.glob("*.jsonl")) for line in f.read_text().splitlines()]
+    assert len(rows) == 55 and not {r["id"] for r in rows} & set(short[:5])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["predicate"] == "quality != 'bad'" and manifest["kept"]["documents"] == 55
+    assert manifest["removed"]["documents"] == 5 and manifest["labels"]["quality"]["bad"] == 5
+    assert manifest["labels"]["quality"].get("good", 0) == sum(
+        1 for r in stdlib_rows[:60] if r["kind"] == "class_doc" and r["id"] not in short[:5])
+    again = loupe("export", "-w", str(ws), "--out", str(out))
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad = loupe("label", "-w", str(ws), "--name", "quality", "--value", "x", "--where", "nope > 1")
+    assert bad.returncode == 1 and "Available columns" in bad.stderr

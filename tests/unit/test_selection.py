@@ -1,0 +1,171 @@
+"""Unit tests for indexing.selection: one SQL predicate over docs columns and current labels."""
+
+from __future__ import annotations
+
+import shutil
+
+import pyarrow as pa
+import pytest
+
+from indexing import Workspace
+from indexing.selection import SelectionError, select_ids, selection_table
+from tests.helpers import write_jsonl
+
+DOCS = [
+    {"id": f"d{i}", "text": f"document {i} " + "about parsing dates " * (i + 1), "kind": "ab"[i % 2], "Score": i * 10}
+    for i in range(12)
+]
+ALL = [d["id"] for d in DOCS]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """One indexed workspace per module (indexing runs the whole flow); tests get copies."""
+    root = tmp_path_factory.mktemp("selection-template")
+    ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
+    ws.index([write_jsonl(root / "docs.jsonl", DOCS)])
+    return root / "ws"
+
+
+@pytest.fixture
+def ws(template, tmp_path):
+    shutil.copytree(template, tmp_path / "ws")
+    return Workspace.open(tmp_path / "ws")
+
+
+def in_docs_order(ids) -> list[str]:
+    return [i for i in ALL if i in set(ids)]
+
+
+# ---- selection_table ----------------------------------------------------------
+
+
+def test_selection_table_joins_current_labels_and_fills_unlabelled_with_empty_string():
+    docs = pa.table({"id": ["a", "b", "c", "d"], "tokens": [5, 50, 500, 5000]})
+    pivot = pa.table({
+        "doc_id": ["c", "a", "zz"],  # zz: a label of a document not in this table
+        "quality": ["bad", "good", "good"],
+        "topic": [None, "dates", "x"],
+    })
+    table = selection_table(docs, pivot)
+    assert table.column_names == ["id", "tokens", "quality", "topic"]
+    assert table["id"].to_pylist() == ["a", "b", "c", "d"]  # docs order, docs rows only
+    assert table["quality"].to_pylist() == ["good", "", "bad", ""]
+    assert table["topic"].to_pylist() == ["dates", "", "", ""]
+    assert table.schema.field("quality").type == pa.string() and table["quality"].null_count == 0
+
+
+def test_selection_table_without_labels_is_the_docs_table():
+    docs = pa.table({"id": ["a", "b"], "tokens": [1, 2]})
+    assert selection_table(docs, pa.table({"doc_id": pa.array([], pa.string())})).equals(docs)
+    empty_pivot = pa.table({"doc_id": pa.array([], pa.string()), "quality": pa.array([], pa.string())})
+    assert selection_table(docs, empty_pivot)["quality"].to_pylist() == ["", ""]
+
+
+def test_a_label_named_like_a_docs_column_is_label_prefixed():
+    docs = pa.table({"id": ["a", "b"], "quality": [0.5, 0.9]})
+    table = selection_table(docs, pa.table({"doc_id": ["b"], "quality": ["bad"]}))
+    assert table["quality"].to_pylist() == [0.5, 0.9]
+    assert table["label_quality"].to_pylist() == ["", "bad"]
+
+
+# ---- select_ids over docs columns --------------------------------------------
+
+
+def test_no_predicate_selects_every_document_in_docs_order(ws):
+    stored = ws.docs(columns=["id"])["id"].to_pylist()
+    assert sorted(stored) == sorted(ALL)
+    assert select_ids(ws) == stored
+    assert ws.select() == stored and ws.select("  ") == stored
+
+
+def test_numeric_predicate(ws):
+    tokens = dict(zip(*(ws.docs(columns=["id", "tokens"])[c].to_pylist() for c in ("id", "tokens"))))
+    cut = sorted(tokens.values())[len(tokens) // 2]
+    expected = [i for i, t in tokens.items() if t > cut]
+    assert 0 < len(expected) < len(ALL)
+    assert ws.select(f"tokens > {cut}") == expected
+    assert ws.select("Score >= 30 AND Score < 70") == in_docs_order(["d3", "d4", "d5", "d6"])
+
+
+def test_string_predicates_and_functions(ws):
+    assert sorted(ws.select("kind = 'a'")) == sorted(ALL[0::2])
+    assert sorted(ws.select("kind = 'b' AND Score IN (10, 30, 40)")) == ["d1", "d3"]
+    assert ws.select("id LIKE 'd1%'") == in_docs_order(["d1", "d10", "d11"])
+    assert ws.select("`Score` = 110") == ["d11"]  # backticks quote a column name (LanceDB's way too)
+    assert ws.select("text LIKE '%document 7 %'") == ["d7"]  # text is read when the predicate names it
+
+
+def test_ids_intersect_the_predicate(ws):
+    lasso = ["d1", "d2", "d3", "d4", "nope"]
+    assert sorted(ws.select(ids=lasso)) == ["d1", "d2", "d3", "d4"]  # unknown ids are dropped
+    assert sorted(ws.select("kind = 'a'", ids=lasso)) == ["d2", "d4"]
+    assert ws.select("kind = 'a'", ids=[]) == []
+    assert ws.select(ids=[]) == []
+
+
+def test_only_the_columns_a_predicate_names_are_read(ws, monkeypatch):
+    read = []
+    original = ws.store.read_docs
+
+    def spy(where=None, columns=None):
+        read.append(list(columns) if columns else None)
+        return original(where, columns)
+
+    monkeypatch.setattr(ws.store, "read_docs", spy)
+    ws.select("tokens > 1 AND kind = 'a'")
+    ws.select()
+    assert read == [["id", "kind", "tokens"], ["id"]]
+
+
+# ---- label columns ------------------------------------------------------------
+
+
+def test_label_predicates_keep_unlabelled_documents(ws):
+    ws.labels.add(["d1", "d2"], "quality", "bad")
+    ws.labels.add(["d3"], "quality", "good")
+    ws.labels.add(["d4"], "quality", "good")
+    ws.labels.add(["d4"], "quality", None)  # cleared: unlabelled again
+    assert ws.select("quality != 'bad'") == in_docs_order(set(ALL) - {"d1", "d2"})
+    assert ws.select("quality = 'good'") == ["d3"]
+    assert ws.select("quality = ''") == in_docs_order(set(ALL) - {"d1", "d2", "d3"})
+    assert ws.select("quality IS NULL") == []
+
+
+def test_labels_and_docs_columns_combine(ws):
+    ws.labels.add(["d0", "d2", "d5"], "quality", "bad")
+    ws.labels.add(["d2", "d3"], "topic", "dates")
+    assert sorted(ws.select("kind = 'a' AND quality != 'bad'")) == sorted(set(ALL[0::2]) - {"d0", "d2"})
+    assert ws.select("topic = 'dates' AND quality = ''") == ["d3"]
+    assert ws.select("quality = 'bad' OR Score > 100", ids=["d0", "d1", "d11"]) == ["d0", "d11"]
+
+
+def test_selection_sees_labels_written_since(ws):
+    ws.labels.add(["d1"], "quality", "bad")
+    assert "d1" not in ws.select("quality != 'bad'")
+    ws.labels.undo()
+    assert "d1" in ws.select("quality != 'bad'")
+
+
+# ---- errors -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["tokens >", "nope = 1", "tokens", "vector IS NULL", "1 = 1 UNION SELECT 'x'", "tokens > 1; DROP TABLE docs",
+     "quality = 1", "TOKENS > 1"],
+)
+def test_a_bad_predicate_names_itself_and_the_columns(ws, where):
+    ws.labels.add(["d1"], "quality", "good")
+    with pytest.raises(SelectionError) as caught:
+        ws.select(where)
+    message = str(caught.value)
+    assert repr(where) in message
+    assert "Available columns: id, text," in message and "tokens" in message and "quality (label)" in message
+    assert "vector" not in message.split("Available columns:")[1]
+    assert isinstance(caught.value, ValueError)
+
+
+def test_an_unknown_label_is_an_unknown_column(ws):
+    with pytest.raises(SelectionError, match="No field named quality"):
+        ws.select("quality != 'bad'")
