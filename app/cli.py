@@ -1,4 +1,4 @@
-"""The `loupe` command line: index, info, label, export and demo."""
+"""The `loupe` command line: index, info, label, export, app and demo."""
 
 from __future__ import annotations
 
@@ -217,12 +217,40 @@ def export_command(
                   f"{result.removed:,} removed", highlight=False)
 
 
+def start_app(workspace: Path, host: str, port: int) -> int:
+    """Run the Streamlit app on `workspace` until interrupted; returns its exit code."""
+    import os
+    import subprocess
+
+    script = Path(__file__).with_name("streamlit_app.py")
+    env = {**os.environ, "LOUPE_WORKSPACE": str(workspace.resolve())}
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
+               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    console.print(f"Loupe app on {workspace}: http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+@cli.command()
+def app(
+    workspace: Path = WorkspaceOption,
+    host: str = typer.Option("127.0.0.1", help="Address to bind; the default keeps the app on this machine."),
+    port: int = typer.Option(8501, help="Port to listen on."),
+) -> None:
+    """Open the Loupe app on a workspace in the browser."""
+    raise typer.Exit(start_app(workspace, host, port))
+
+
 @cli.command()
 def demo(
     workspace: Path = typer.Option(Path("demo-workspace"), "--workspace", "-w", help="Where to build it."),
     docs: int = typer.Option(5000, "--docs", min=10, help="How many samples of the standard library."),
     seed: int = typer.Option(0, help="Which samples."),
     no_app: bool = typer.Option(False, "--no-app", help="Stop after indexing."),
+    host: str = typer.Option("127.0.0.1", help="Address the app binds to."),
+    port: int = typer.Option(8501, help="Port of the app."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Build a corpus from this Python's standard library, index it, and open it."""
@@ -237,10 +265,7 @@ def demo(
     ws = _open_or_create(workspace, None, None, "id")
     run_index(ws, [str(corpus)], quiet)
     if not no_app:
-        console.print(
-            "The app is not built yet; the workspace is ready for `loupe info -w "
-            f"{workspace}` and the Python API."
-        , highlight=False)
+        raise typer.Exit(start_app(workspace, host, port))
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,35 @@ def test_label_then_export_the_kept_documents(tmp_path, stdlib_rows):
     assert again.returncode == 1 and "already exists" in again.stderr
     bad = loupe("label", "-w", str(ws), "--name", "quality", "--value", "x", "--where", "nope > 1")
     assert bad.returncode == 1 and "Available columns" in bad.stderr
+
+
+def test_app_serves_on_loopback_only(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "app", "-w", str(tmp_path / "none"), "--port", str(port)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline, body = time.time() + 60, ""
+        while time.time() < deadline and not body:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert body == "ok"
+        if shutil.which("ss"):
+            listening = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
+            bound = [line for line in listening.splitlines() if f":{port} " in line]
+            assert bound and all("127.0.0.1:" in line for line in bound)
+        with pytest.raises(OSError):  # nothing answers on another address of this machine
+            other = socket.gethostbyname(socket.gethostname())
+            if other.startswith("127."):
+                raise OSError("no non-loopback address to try")
+            urllib.request.urlopen(f"http://{other}:{port}/_stcore/health", timeout=2)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
