@@ -1,4 +1,4 @@
-"""The Loupe app: the corpus as a map, search, and a reader.
+"""The Loupe app: the corpus as a map, filters, search, and a reader.
 
 Started by `loupe app -w WS`, which passes the workspace in LOUPE_WORKSPACE. Pages
 get their data from `indexing` and their pieces from `components`; nothing here
@@ -11,11 +11,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import streamlit as st
 
 from app.data import map_columns, open_workspace
 from components.map_figure import display_sample, map_figure
 from indexing import WorkspaceError
+from indexing.filters import Rule, as_float, combined_predicate, default_bounds, summarize
 from indexing.lock import is_busy
 
 st.set_page_config(page_title="Loupe", layout="wide")
@@ -47,6 +49,27 @@ st.sidebar.caption(f"{info['docs']:,} documents · {info['model']} · {info['clu
 numeric = [c for c in columns.column_names if c not in ("id", "x", "y", "cluster")]
 colour_by = st.sidebar.selectbox("Colour by", ["cluster", *numeric], key="colour_by")
 
+# ---- filters: one rule per numeric column, AND-ed into one predicate -------------
+st.sidebar.subheader("Filters")
+values_of = {name: as_float(columns.column(name)) for name in numeric}
+rules = []
+for name in numeric:
+    low, high = default_bounds(values_of[name])
+    if low == high:
+        continue
+    if pa.types.is_integer(columns.schema.field(name).type):
+        low, high = int(low), int(high)
+    chosen = st.sidebar.slider(name, low, high, (low, high), key=f"rule_{name}")
+    rules.append(Rule(name, chosen[0] if chosen[0] > low else None, chosen[1] if chosen[1] < high else None))
+keep = np.ones(columns.num_rows, dtype=bool)
+for rule in rules:
+    keep &= rule.mask(values_of[rule.column])
+tokens = np.nan_to_num(values_of["tokens"]).astype(np.int64) if "tokens" in values_of else np.zeros(len(keep), np.int64)
+cut = summarize(keep, tokens)
+st.sidebar.caption(f"kept {cut.kept_docs:,} documents ({cut.kept_tokens:,} tokens) · "
+                   f"removed {cut.removed_docs:,} ({cut.removed_tokens:,} tokens)")
+st.sidebar.code(combined_predicate(rules) or "-- no filter: every document", language="sql", wrap_lines=True)
+
 # ---- search -----------------------------------------------------------------
 query = st.sidebar.text_input("Search", key="query")
 mode = st.sidebar.radio("Search by", ["meaning", "keyword"], horizontal=True, key="mode")
@@ -58,7 +81,8 @@ if query:
 # ---- map --------------------------------------------------------------------
 ids = columns.column("id").to_pylist()
 clusters = columns.column("cluster").to_numpy(zero_copy_only=False)
-shown = display_sample(clusters)
+kept_positions = np.flatnonzero(keep)
+shown = kept_positions[display_sample(clusters[kept_positions])]
 position = {doc_id: i for i, doc_id in enumerate(ids)}
 highlight = None
 if results is not None and results.num_rows:

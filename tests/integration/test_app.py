@@ -52,3 +52,18 @@ def test_reader_shows_markup_as_literal_text(monkeypatch, workspace):
     assert not app.exception
     assert app.code[0].value == EVIL
     assert not [m for m in app.markdown if "<script>" in m.value]
+
+
+def test_moving_a_threshold_changes_the_counts_and_the_predicate(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    assert "kept 81 documents" in app.sidebar.caption[1].value
+    slider = app.sidebar.slider(key="rule_tokens")
+    low, high = slider.value
+    cut = (low + high) // 4
+    slider.set_value((low, cut)).run()
+    assert not app.exception
+    expected = workspace.count(f"tokens <= {cut}")
+    assert f"kept {expected} documents" in app.sidebar.caption[1].value
+    assert f"removed {81 - expected} " in app.sidebar.caption[1].value
+    assert f"tokens <= {cut}" in app.sidebar.code[0].value
+    assert f"{expected:,} of 81 documents drawn" in app.caption[0].value
