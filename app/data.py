@@ -1,17 +1,25 @@
 """What the app keeps in memory, and when it reloads it.
 
-The map and filters need a few columns of every row (id, x, y, cluster and the
-numeric columns), never texts or vectors. They are read once per LanceDB version
-and shared by every session (`st.cache_resource`), so a rerun costs nothing until
-the data really changes.
+The map and the filter panel need a few columns of every row (id, x, y, cluster and
+the numeric columns), never texts or vectors. They are read once per LanceDB
+version and shared by every session (`st.cache_resource`), so a rerun costs nothing
+until the data really changes. Label columns are keyed on the labels table's own
+version, so a label written in another tab shows at the next rerun.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
 import streamlit as st
 
+from components.map_figure import MAX_HOVER_POINTS
 from indexing import Workspace
-from indexing.filters import numeric_columns
+from indexing.filters import as_float, bin_index, histogram, numeric_columns
+
+SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full text
 
 
 @st.cache_resource(show_spinner=False)
@@ -19,10 +27,89 @@ def open_workspace(path: str) -> Workspace:
     return Workspace.open(path)
 
 
-@st.cache_resource(show_spinner="Loading the map columns…", max_entries=2)
-def map_columns(path: str, version: int):
-    """id, x, y, cluster and every numeric column, for the docs version `version`."""
-    workspace = open_workspace(path)
+@dataclass(frozen=True)
+class Corpus:
+    """The in-memory columns of one docs version, in docs order (position = row)."""
+
+    ids: list[str]
+    position: dict[str, int]
+    x: np.ndarray
+    y: np.ndarray
+    clusters: np.ndarray
+    values_of: dict[str, np.ndarray]  # every numeric column as float64, NaN for null
+    integer: frozenset[str]  # which of them hold integers (sliders step by 1)
+    tokens: np.ndarray
+    histograms: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)  # (counts, edges)
+    bins_of: dict[str, tuple[np.ndarray, int]] = field(repr=False)  # (bin of each row, bins)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+def read_corpus(workspace: Workspace) -> Corpus:
+    """Everything the map and filters need, read from LanceDB in one pass."""
     schema = workspace.store.docs_schema()
-    wanted = ["id", "x", "y", "cluster", *numeric_columns(schema)]
-    return workspace.docs(columns=[c for c in dict.fromkeys(wanted) if c in schema.names])
+    numeric = numeric_columns(schema)
+    wanted = [c for c in dict.fromkeys(["id", "x", "y", "cluster", *numeric]) if c in schema.names]
+    table = workspace.docs(columns=wanted)
+    ids = table.column("id").to_pylist()
+    values_of = {name: as_float(table.column(name)) for name in numeric}
+    tokens = values_of.get("tokens")
+    histograms = {name: histogram(values) for name, values in values_of.items()}
+    return Corpus(
+        ids=ids,
+        position={doc_id: i for i, doc_id in enumerate(ids)},
+        x=table.column("x").to_numpy(zero_copy_only=False).astype(np.float32),
+        y=table.column("y").to_numpy(zero_copy_only=False).astype(np.float32),
+        clusters=table.column("cluster").to_numpy(zero_copy_only=False).astype(np.int32),
+        values_of=values_of,
+        integer=frozenset(n for n in numeric if pa.types.is_integer(schema.field(n).type)),
+        tokens=np.nan_to_num(tokens).astype(np.int64) if tokens is not None else np.zeros(len(ids), np.int64),
+        histograms=histograms,
+        bins_of={name: (bin_index(values_of[name], edges), len(counts)) for name, (counts, edges) in histograms.items()},
+    )
+
+
+@st.cache_resource(show_spinner="Loading the map columns…", max_entries=2)
+def corpus(path: str, version: int) -> Corpus:
+    return read_corpus(open_workspace(path))
+
+
+@st.cache_resource(show_spinner="Loading hover snippets…", max_entries=2)
+def snippets(path: str, version: int) -> list[str] | None:
+    """The start of every text, for hover, while the corpus is small enough to hover."""
+    workspace = open_workspace(path)
+    if workspace.count() > MAX_HOVER_POINTS:
+        return None
+    texts = workspace.docs(columns=["text"]).column("text").to_pylist()
+    return [t[:SNIPPET_READ_CHARS] for t in texts]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def label_codes(path: str, version: int, labels_version: int, name: str,
+                values: tuple[str, ...]) -> tuple[np.ndarray, list[str | None]]:
+    """Per document, the code of its current `name` label: 0 unlabelled, then `values`
+    (the scheme's, then any other value found) as 1, 2, …; and the category names."""
+    workspace = open_workspace(path)
+    rows = corpus(path, version)
+    current = workspace.labels.current(name)
+    found = [v for v in dict.fromkeys(current["value"].to_pylist()) if v not in values]
+    categories: list[str | None] = [None, *values, *found]
+    code_of = {v: i for i, v in enumerate(categories) if v is not None}
+    codes = np.zeros(rows.size, dtype=np.int32)
+    for doc_id, value in zip(current["doc_id"].to_pylist(), current["value"].to_pylist()):
+        position = rows.position.get(doc_id)
+        if position is not None:
+            codes[position] = code_of[value]
+    return codes, categories
+
+
+@st.cache_resource(show_spinner="Evaluating the predicate…", max_entries=16)
+def predicate_mask(path: str, version: int, labels_version: int, predicate: str) -> np.ndarray:
+    """Which documents a hand-written predicate keeps (docs columns and labels, via the engine)."""
+    rows = corpus(path, version)
+    keep = np.zeros(rows.size, dtype=bool)
+    kept = open_workspace(path).select(predicate)
+    keep[[rows.position[i] for i in kept]] = True
+    return keep

@@ -48,12 +48,21 @@ def snippet(text: str, chars: int = SNIPPET_CHARS) -> str:
     return html.escape(short)
 
 
-def _categorical_scale(count: int) -> list[list]:
-    """A stepped colourscale so integer codes 0..count-1 each get one palette colour."""
-    count = max(count, 1)
+MUTED = "#c7c7c7"  # a category without a name (unlabelled) recedes
+
+
+def _colours(count: int, categories: Sequence[str | None] | None) -> list[str]:
+    if categories is None:
+        return [PALETTE[i % len(PALETTE)] for i in range(count)]
+    return [MUTED if name is None else PALETTE[i % len(PALETTE)] for i, name in enumerate(categories)]
+
+
+def _categorical_scale(colours: list[str]) -> list[list]:
+    """A stepped colourscale so integer codes 0..len(colours)-1 each get one colour."""
+    colours = colours or [PALETTE[0]]
+    count = len(colours)
     scale = []
-    for i in range(count):
-        colour = PALETTE[i % len(PALETTE)]
+    for i, colour in enumerate(colours):
         scale += [[i / count, colour], [(i + 1) / count, colour]]
     return scale
 
@@ -68,21 +77,24 @@ def map_figure(
     color_name: str = "cluster",
     texts: Sequence[str] | None = None,
     highlight: np.ndarray | None = None,
+    categories: Sequence[str | None] | None = None,
     height: int = 640,
 ) -> go.Figure:
     """A Scattergl of (x, y); `color` is integer codes (categorical) or numbers (continuous).
 
     `texts`, when given and there are at most MAX_HOVER_POINTS points, become escaped
     hover snippets; above that hover shows the id and the colour value only.
-    `highlight` marks positions (search results) with a ring on top.
+    `highlight` marks positions (search results, the selection) with a ring on top.
+    `categories` names the codes of a categorical colour in a legend (None: unlabelled, grey).
     """
     n = len(x)
     marker: dict = {"size": 4 if n > 20_000 else 6, "opacity": 0.8}
     if color is not None:
         if categorical:
             codes = np.asarray(color, dtype=np.int32)
-            top = int(codes.max()) + 1 if n else 1
-            marker.update(color=codes, colorscale=_categorical_scale(top), cmin=0, cmax=top, showscale=False)
+            top = len(categories) if categories is not None else (int(codes.max()) + 1 if n else 1)
+            colours = _colours(top, categories)
+            marker.update(color=codes, colorscale=_categorical_scale(colours), cmin=0, cmax=top, showscale=False)
         else:
             marker.update(color=np.asarray(color, dtype=np.float32), colorscale="Viridis", showscale=True,
                           colorbar={"title": {"text": html.escape(color_name)}})
@@ -109,8 +121,13 @@ def map_figure(
             mode="markers", name="results", hoverinfo="skip",
             marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#d62728"}},
         ))
+    if categorical and categories is not None:
+        for name, colour in zip(categories, _colours(len(categories), categories)):
+            figure.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", marker={"color": colour, "size": 8},
+                                          name=html.escape(name or "unlabelled"), hoverinfo="skip"))
     figure.update_layout(
-        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, dragmode="lasso", showlegend=False,
+        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, dragmode="lasso",
+        showlegend=categorical and categories is not None, legend={"x": 0, "y": 1},
         xaxis={"visible": False}, yaxis={"visible": False}, plot_bgcolor="white",
     )
     return figure

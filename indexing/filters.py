@@ -79,7 +79,7 @@ def summarize(keep: np.ndarray, tokens: np.ndarray) -> CutSummary:
     return CutSummary(int(keep.sum()), kept_tokens, int((~keep).sum()), int(tokens.sum()) - kept_tokens)
 
 
-def histogram(values: np.ndarray, bins: int = 50, log: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+def histogram(values: np.ndarray, bins: int = 60, log: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(counts, edges) over the finite values; log-spaced bins for long-tailed positive columns."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
@@ -116,3 +116,49 @@ def default_bounds(values: np.ndarray) -> tuple[float, float]:
     if finite.size == 0:
         return (0.0, 0.0)
     return (math.floor(float(finite.min())), math.ceil(float(finite.max())))
+
+
+NO_BIN = np.iinfo(np.uint8).max  # bin index of a missing value; histograms have at most 255 bins
+
+
+def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each value's histogram bin (NO_BIN for NaN), computed once per column so that
+    the kept documents' histogram after a threshold move is one bincount."""
+    bins = max(len(edges) - 1, 0)
+    if bins == 0:
+        return np.full(len(values), NO_BIN, dtype=np.uint8)
+    index = np.searchsorted(edges, values, side="right") - 1
+    index = np.clip(index, 0, bins - 1).astype(np.uint8)
+    index[~np.isfinite(values)] = NO_BIN  # histogram() counts finite values only
+    return index
+
+
+def kept_counts(index: np.ndarray, keep: np.ndarray, bins: int) -> np.ndarray:
+    """The histogram of the kept documents, over the same bins as the full one."""
+    return np.bincount(index[keep], minlength=NO_BIN + 1)[:bins]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the filter panel shows after a threshold moves."""
+
+    keep: np.ndarray  # bool per document: every rule holds
+    summary: CutSummary
+    removed_by: dict[str, int]  # rule column -> documents that rule alone removes
+    kept_histograms: dict[str, np.ndarray]  # column -> counts of kept documents per bin
+
+
+def evaluate(rules: list[Rule], values_of: dict[str, np.ndarray], tokens: np.ndarray,
+             bins_of: dict[str, tuple[np.ndarray, int]] | None = None,
+             base: np.ndarray | None = None) -> Evaluation:
+    """AND the rules (and `base`, e.g. a label or hand-written predicate's mask) over
+    columns in memory; `bins_of` (column -> (bin_index, bins)) adds kept histograms."""
+    n = len(tokens)
+    keep = np.ones(n, dtype=bool) if base is None else base.copy()
+    removed_by = {}
+    for rule in rules:
+        passed = rule.mask(values_of[rule.column])
+        removed_by[rule.column] = int(n - np.count_nonzero(passed))
+        keep &= passed
+    kept = {name: kept_counts(index, keep, bins) for name, (index, bins) in (bins_of or {}).items()}
+    return Evaluation(keep, summarize(keep, tokens), removed_by, kept)

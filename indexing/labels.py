@@ -117,6 +117,11 @@ class Labels:
         latest = latest_events(events)
         return latest.filter(pc.is_valid(latest["value"])).drop_columns(["action"])
 
+    def version(self) -> int:
+        """The labels table's LanceDB version (0 before the first label): a cache key
+        that changes with every write, whoever made it."""
+        return self.store.table(LABELS).version if self.store.has(LABELS) else 0
+
     def names(self) -> list[str]:
         """Every label name ever used (also those whose labels are all cleared now)."""
         names = self._events(columns=["name"])["name"]

@@ -27,6 +27,7 @@ from . import __version__
 from .clustering import choose_k, keywords, kmeans
 from .embedder import DEFAULT_MODEL, Embedder, load_embedder
 from .ingest import IndexReport, Ingest, IngestOptions
+from .label_scheme import load_scheme, save_scheme
 from .labels import Labels
 from .lock import writer_lock
 from .progress import Quiet, Reporter
@@ -290,16 +291,23 @@ class Workspace:
         score_of = dict(zip(ids, scores))
         return taken.append_column("score", pa.array([score_of[i] for i in taken.column("id").to_pylist()], pa.float32()))
 
+    def _allowed(self, where: str | None, ids: Sequence[str] | None) -> list[str] | None:
+        """The ids a search may return: `where` (docs columns and labels) and `ids` both hold."""
+        if not where and ids is None:
+            return None
+        return self.select(where, ids)
+
     def search(
-        self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None
+        self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None,
+        *, ids: Sequence[str] | None = None,
     ) -> pa.Table:
-        """Documents closest in meaning to `text` (cosine similarity in `score`), via FAISS."""
+        """Documents closest in meaning to `text` (cosine similarity in `score`), via FAISS,
+        among those where `where` holds (labels included) and, when given, among `ids`."""
         index = self.vector_index()
         query = self.embedder().encode([text])
-        allowed = None
-        if where:
-            ids = self.store.read_docs(where, ["id"]).column("id").to_pylist()
-            allowed = np.array([index.positions[i] for i in ids if i in index.positions], dtype=np.int64)
+        allowed = self._allowed(where, ids)
+        if allowed is not None:
+            allowed = np.array([index.positions[i] for i in allowed if i in index.positions], dtype=np.int64)
         scores, positions = index.search(query, k, allowed)
         hits = [(index.ids[p], float(s)) for p, s in zip(positions[0], scores[0]) if p >= 0]
         return self._rows([h[0] for h in hits], [h[1] for h in hits], columns)
@@ -316,14 +324,36 @@ class Workspace:
         return self._rows([h[0] for h in hits[:k]], [h[1] for h in hits[:k]], columns)
 
     def keyword_search(
-        self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None
+        self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None,
+        *, ids: Sequence[str] | None = None,
     ) -> pa.Table:
-        """Documents matching the words of `text` (BM25 in `score`), via LanceDB full-text search."""
-        query = self.store.table("docs").search(text, query_type="fts")
-        if where:
-            query = query.where(where, prefilter=True)
-        found = query.select(["id"]).limit(k).to_arrow()
-        return self._rows(found.column("id").to_pylist(), found.column("_score").to_pylist(), columns)
+        """Documents matching the words of `text` (BM25 in `score`), via LanceDB full-text
+        search, among those where `where` holds (labels included) and among `ids`.
+
+        The full-text index cannot see labels, so a restricted search asks it for more
+        hits than `k` (then all of them) and keeps the allowed ones in BM25 order."""
+        allowed = self._allowed(where, ids)
+        total = self.count()
+        limit = k if allowed is None else min(total, max(20 * k, 1000))
+        while True:
+            found = self.store.table("docs").search(text, query_type="fts").select(["id"]).limit(limit).to_arrow()
+            hits = list(zip(found.column("id").to_pylist(), found.column("_score").to_pylist()))
+            if allowed is not None:
+                keep = set(allowed)
+                hits = [h for h in hits if h[0] in keep]
+            if len(hits) >= k or found.num_rows < limit or limit >= total:
+                break
+            limit = total
+        hits = hits[:k]
+        return self._rows([h[0] for h in hits], [h[1] for h in hits], columns)
+
+    def label_scheme(self) -> dict[str, list[str]]:
+        """The label names and values the app offers (WS/label_scheme.json, default
+        quality: good, bad), plus every name and value already labelled."""
+        return load_scheme(self.root, self.labels)
+
+    def save_label_scheme(self, scheme: dict[str, list[str]]) -> None:
+        save_scheme(self.root, scheme, self.labels)
 
     # ---- reporting --------------------------------------------------------
 

@@ -1,21 +1,29 @@
-"""The app's logic through Streamlit's AppTest (browser tests come with the app issue)."""
+"""The app's logic through Streamlit's AppTest, against a real LanceDB + FAISS workspace.
+
+AppTest cannot drive a plotly selection (the browser tests do that with the mouse);
+here a selection is put into session state the way the chart's event arrives.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.state import Selection
 from indexing import Workspace
 from tests.helpers import write_jsonl
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+N = 81
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def workspace(tmp_path_factory, stdlib_rows):
+    """A fresh workspace per test: the tests below write labels and exports."""
     root = tmp_path_factory.mktemp("app")
     rows = stdlib_rows[:80] + [{"id": "evil", "text": EVIL, "kind": "x", "module": "x"}]
     ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
@@ -29,6 +37,15 @@ def _run(monkeypatch, path) -> AppTest:
     return app.run()
 
 
+def _kept(app) -> str:
+    return app.sidebar.caption[1].value
+
+
+def _current(workspace, name="quality") -> dict[str, str]:
+    current = workspace.labels.current(name)
+    return dict(zip(current["doc_id"].to_pylist(), current["value"].to_pylist()))
+
+
 def test_missing_workspace_gets_a_page_not_a_traceback(monkeypatch, tmp_path):
     app = _run(monkeypatch, tmp_path / "nowhere")
     assert not app.exception
@@ -38,17 +55,15 @@ def test_missing_workspace_gets_a_page_not_a_traceback(monkeypatch, tmp_path):
 def test_map_page_renders_and_search_lists_results(monkeypatch, workspace):
     app = _run(monkeypatch, workspace.root)
     assert not app.exception
-    assert "81 documents" in app.sidebar.caption[0].value
+    assert f"{N} documents" in app.sidebar.caption[0].value
     app.sidebar.text_input(key="query").input("parse a json document").run()
     assert not app.exception
-    assert app.subheader[0].value.startswith("20 results")
+    assert [s.value for s in app.subheader if s.value.startswith("20 results")]
 
 
 def test_reader_shows_markup_as_literal_text(monkeypatch, workspace):
     app = _run(monkeypatch, workspace.root)
-    app.sidebar.radio(key="mode").set_value("keyword").run()
-    app.sidebar.text_input(key="query").input("script alert").run()
-    app.selectbox(key="reader_id").set_value("evil").run()
+    app.text_input(key="open_id").input("evil").run()
     assert not app.exception
     assert app.code[0].value == EVIL
     assert not [m for m in app.markdown if "<script>" in m.value]
@@ -56,14 +71,147 @@ def test_reader_shows_markup_as_literal_text(monkeypatch, workspace):
 
 def test_moving_a_threshold_changes_the_counts_and_the_predicate(monkeypatch, workspace):
     app = _run(monkeypatch, workspace.root)
-    assert "kept 81 documents" in app.sidebar.caption[1].value
-    slider = app.sidebar.slider(key="rule_tokens")
+    assert f"kept {N} documents" in _kept(app)
+    slider = app.slider(key="rule_tokens")
     low, high = slider.value
     cut = (low + high) // 4
     slider.set_value((low, cut)).run()
     assert not app.exception
     expected = workspace.count(f"tokens <= {cut}")
-    assert f"kept {expected} documents" in app.sidebar.caption[1].value
-    assert f"removed {81 - expected} " in app.sidebar.caption[1].value
-    assert f"tokens <= {cut}" in app.sidebar.code[0].value
-    assert f"{expected:,} of 81 documents drawn" in app.caption[0].value
+    assert f"kept {expected} documents" in _kept(app)
+    assert f"removed {N - expected} " in _kept(app)
+    assert app.sidebar.text_area(key="predicate_text").value == f"(tokens <= {cut})"
+    assert f"{expected:,} of {N} documents drawn" in app.caption[0].value
+    near = [d.value for d in app.dataframe if "side" in d.value.columns]
+    assert near and set(near[0]["side"]) == {"kept", "removed"}
+
+
+def test_a_hand_written_predicate_with_a_label_is_the_filter(monkeypatch, workspace):
+    ids = workspace.docs(columns=["id"])["id"].to_pylist()
+    workspace.labels.add(ids[:5], "quality", "bad")
+    app = _run(monkeypatch, workspace.root)
+    app.sidebar.toggle(key="hand_predicate").set_value(True).run()
+    app.sidebar.text_area(key="predicate_text").input("tokens > 40 AND quality != 'bad'").run()
+    assert not app.exception
+    expected = len(workspace.select("tokens > 40 AND quality != 'bad'"))
+    assert 0 < expected < N - 5
+    assert f"kept {expected} documents" in _kept(app)
+    app.sidebar.text_area(key="predicate_text").input("no_such_column > 1").run()
+    assert not app.exception
+    assert "no_such_column" in app.sidebar.error[0].value
+    assert f"kept {N} documents" in _kept(app)
+
+
+def test_excluding_a_label_value_removes_those_documents(monkeypatch, workspace):
+    ids = workspace.docs(columns=["id"])["id"].to_pylist()
+    workspace.labels.add(ids[:7], "quality", "bad")
+    workspace.labels.add(ids[7:9], "quality", "good")
+    app = _run(monkeypatch, workspace.root)
+    app.multiselect(key="exclude_quality").set_value(["bad"]).run()
+    assert not app.exception
+    assert f"kept {N - 7} documents" in _kept(app)
+    predicate = app.sidebar.text_area(key="predicate_text").value
+    assert predicate == "(quality NOT IN ('bad'))"
+    assert len(workspace.select(predicate)) == N - 7
+    app.sidebar.selectbox(key="colour_by").set_value("label: quality").run()
+    assert not app.exception
+
+
+def test_labels_from_the_reader_append_and_undo_restores(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    app.text_input(key="open_id").input("evil").run()
+    app.button(key="reader_evil_quality_bad").click().run()
+    assert not app.exception
+    assert _current(workspace) == {"evil": "bad"}
+    app.button(key="reader_evil_quality_good").click().run()
+    assert _current(workspace) == {"evil": "good"}
+    app.button(key="undo").click().run()
+    assert _current(workspace) == {"evil": "bad"}
+    assert workspace.labels.history("evil").num_rows == 3
+
+
+def test_a_map_selection_is_bulk_labelled(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    drawn = app.session_state["_drawn"]
+    app.session_state["map"] = {"selection": {"points": [{"customdata": p} for p in (0, 3, 5)]}}
+    app.run()
+    assert not app.exception
+    ids = workspace.docs(columns=["id"])["id"].to_pylist()
+    expected = {ids[int(drawn[p])] for p in (0, 3, 5)}
+    assert "3 documents" in [c.value for c in app.caption if c.value.startswith("Selection:")][0]
+    app.button(key="bulk_quality_good").click().run()
+    assert not app.exception
+    assert _current(workspace) == {i: "good" for i in expected}
+
+
+def test_a_cluster_selection_follows_the_filter(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    app.session_state["selection"] = Selection("cluster 1", cluster=1)
+    app.run()
+    expected = workspace.count("cluster = 1")
+    assert f"cluster 1 · {expected:,} documents" in [c.value for c in app.caption if c.value.startswith("Selection:")][0]
+
+
+def test_search_results_become_the_selection_and_search_stays_within_the_filter(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    slider = app.slider(key="rule_tokens")
+    low, high = slider.value
+    cut = (low + high) // 3
+    slider.set_value((low, cut)).run()
+    app.sidebar.radio(key="mode").set_value("keyword").run()
+    app.sidebar.text_input(key="query").input("return value").run()
+    assert not app.exception
+    allowed = set(workspace.select(f"tokens <= {cut}"))
+    shown = [d.value for d in app.dataframe if "score" in d.value.columns][0]["id"].tolist()
+    assert shown and set(shown) <= allowed
+    app.button(key="select_results").click().run()
+    assert f"· {len(shown)} documents" in [c.value for c in app.caption if c.value.startswith("Selection:")][0]
+
+
+def test_the_labelling_queue_labels_and_skips(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    first = [c.value for c in app.caption if "next:" in c.value][0].split("next: ")[1]
+    app.button(key="queue_good").click().run()
+    assert _current(workspace) == {first: "good"}
+    second = [c.value for c in app.caption if "next:" in c.value][0].split("next: ")[1]
+    assert second != first
+    app.button(key="queue_skip").click().run()
+    third = [c.value for c in app.caption if "next:" in c.value][0].split("next: ")[1]
+    assert third not in (first, second)
+    assert _current(workspace) == {first: "good"}
+    app.radio(key="queue_order").set_value("nearest").run()
+    assert not app.exception
+
+
+def test_a_new_label_name_is_saved_in_the_workspace(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    app.text_input(key="scheme_name").input("topic")
+    app.text_input(key="scheme_values").input("code, prose")
+    app.button(key="scheme_save").click().run()
+    assert not app.exception
+    assert workspace.label_scheme()["topic"] == ["code", "prose"]
+    app.text_input(key="open_id").input("evil").run()
+    app.button(key="reader_evil_topic_prose").click().run()
+    assert _current(workspace, "topic") == {"evil": "prose"}
+    app.text_input(key="scheme_name").input("text")  # a docs column: refused with a message
+    app.button(key="scheme_save").click().run()
+    assert "taken" in app.error[0].value
+
+
+def test_the_export_form_writes_the_count_it_shows(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    slider = app.slider(key="rule_tokens")
+    low, high = slider.value
+    slider.set_value((low, (low + high) // 2)).run()
+    shown = [c.value for c in app.caption if c.value.endswith("will be written.")][0]
+    count = int(shown.split()[0].replace(",", ""))
+    app.text_input(key="export_name").input("subset")
+    app.selectbox(key="export_format").set_value("parquet")
+    [b for b in app.button if b.label == "Export"][0].click().run()
+    assert not app.exception
+    folder = workspace.root / "exports" / "subset"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["kept"]["documents"] == count < N
+    import pyarrow.parquet as pq
+
+    assert sum(pq.read_table(p).num_rows for p in folder.rglob("*.parquet")) == count

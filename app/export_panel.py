@@ -1,0 +1,59 @@
+"""The export form: the current filter and/or selection, written by the engine.
+
+The count shown before export is computed from the same filter and selection the
+export receives, and the engine's manifest records what was really written.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import streamlit as st
+
+from app.filter_panel import Filter
+from indexing.export import FORMATS, INTERNAL_COLUMNS, export
+
+RESULT = "export_result"
+
+
+def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str | None) -> None:
+    columns = [c for c in workspace.store.docs_schema().names if c not in INTERNAL_COLUMNS]
+    with st.form("export"):
+        name = st.text_input("Name (a folder under exports/; empty: export-<time>)", key="export_name")
+        left, right = st.columns(2)
+        format = left.selectbox("Format", FORMATS, key="export_format",
+                                format_func={"jsonl": "JSONL", "parquet": "Parquet", "hf": "Hugging Face dataset"}.get)
+        shard_rows = right.number_input("Rows per file (0: one file)", min_value=0, value=0, step=10_000,
+                                        key="export_shard_rows")
+        chosen = st.multiselect("Columns", columns, default=columns, key="export_columns")
+        use_filter = st.checkbox(f"Only what the filter keeps: {active.predicate or 'no filter'}", value=True,
+                                 key="export_use_filter")
+        use_selection = st.checkbox(f"Only the selection ({what or 'nothing selected'}, {len(selected):,})",
+                                    value=False, key="export_use_selection", disabled=not selected)
+        removed = st.checkbox("Also write the removed documents (under removed/)", key="export_removed")
+        submitted = st.form_submit_button("Export", type="primary")
+    where = active.predicate if st.session_state.get("export_use_filter", True) else None
+    ids = selected if st.session_state.get("export_use_selection") and selected else None
+    st.caption(f"{_count(corpus, active, where, ids):,} documents will be written.")
+    if submitted:
+        with st.spinner("Exporting…"):
+            try:
+                result = export(workspace, name.strip() or None, where=where, ids=ids, format=format,
+                                columns=chosen or None, shard_rows=int(shard_rows) or None, include_removed=removed)
+            except (ValueError, FileExistsError) as error:
+                st.error(str(error))
+                return
+        st.session_state[RESULT] = (str(result.path), result.kept, result.manifest)
+    if RESULT in st.session_state:
+        path, kept, manifest = st.session_state[RESULT]
+        st.success(f"Wrote {kept:,} documents to {path}")
+        with st.expander("manifest.json"):
+            st.code(json.dumps(manifest, indent=2), language="json")
+
+
+def _count(corpus, active: Filter, where: str | None, ids: list[str] | None) -> int:
+    keep = active.keep if where else np.ones(corpus.size, dtype=bool)
+    if ids is None:
+        return int(np.count_nonzero(keep))
+    return sum(1 for i in ids if keep[corpus.position[i]])

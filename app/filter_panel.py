@@ -1,0 +1,155 @@
+"""The filter panel: one rule per numeric column, label exclusions, one predicate.
+
+Sliders live in the Filters tab, but the map (drawn first) needs their result, so
+`current_filter` reads the sliders' values from session state at the top of the
+run; the tab then draws the same widgets. In "edit as text" mode the predicate box
+is the filter, evaluated by the engine (labels included), and the sliders rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from app.data import Corpus, predicate_mask
+from components.histogram import histogram_figure
+from indexing.filters import Evaluation, Rule, combined_predicate, default_bounds, evaluate, near_threshold
+from indexing.selection import SelectionError
+
+HAND = "hand_predicate"
+TEXT = "predicate_text"
+NEAR = 3  # documents shown on each side of a threshold
+
+
+@dataclass(frozen=True)
+class Filter:
+    keep: np.ndarray
+    predicate: str | None  # the one SQL predicate the map, search and export share
+    evaluation: Evaluation
+    rules: list[Rule]
+    error: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.predicate is not None
+
+
+def _bounds(corpus: Corpus, name: str) -> tuple[float, float]:
+    low, high = default_bounds(corpus.values_of[name])
+    return (int(low), int(high)) if name in corpus.integer else (float(low), float(high))
+
+
+def filterable(corpus: Corpus) -> list[str]:
+    return [n for n in corpus.values_of if _bounds(corpus, n)[0] < _bounds(corpus, n)[1]]
+
+
+def _rules(corpus: Corpus) -> list[Rule]:
+    rules = []
+    for name in filterable(corpus):
+        low, high = _bounds(corpus, name)
+        chosen = st.session_state.get(f"rule_{name}", (low, high))
+        rules.append(Rule(name, chosen[0] if chosen[0] > low else None, chosen[1] if chosen[1] < high else None))
+    return rules
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _label_exclusions(labels: dict[str, tuple[np.ndarray, list]]) -> tuple[np.ndarray | None, str | None]:
+    """Documents whose label is one of the excluded values are removed; unlabelled stay."""
+    keep, parts = None, []
+    for name, (codes, categories) in labels.items():
+        excluded = st.session_state.get(f"exclude_{name}") or []
+        if not excluded:
+            continue
+        dropped = [categories.index(v) for v in excluded if v in categories]
+        mask = ~np.isin(codes, dropped)
+        keep = mask if keep is None else keep & mask
+        parts.append(f"{name} NOT IN ({', '.join(_sql_string(v) for v in excluded)})")
+    return keep, " AND ".join(parts) or None
+
+
+def current_filter(corpus: Corpus, path: str, version: int, labels_version: int,
+                   labels: dict[str, tuple[np.ndarray, list]]) -> Filter:
+    """The filter as the widgets hold it now (before they are drawn in this run)."""
+    rules = _rules(corpus)
+    label_keep, label_predicate = _label_exclusions(labels)
+    generated = combined_predicate(rules, extra=label_predicate)
+    if not st.session_state.get(HAND):
+        st.session_state[TEXT] = generated or ""
+        evaluation = evaluate(rules, corpus.values_of, corpus.tokens, corpus.bins_of, base=label_keep)
+        return Filter(evaluation.keep, generated, evaluation, rules)
+    written = (st.session_state.get(TEXT) or "").strip() or None
+    error, base = None, None
+    if written:
+        try:
+            base = predicate_mask(path, version, labels_version, written)
+        except SelectionError as problem:
+            error, written = str(problem), None
+    evaluation = evaluate([], corpus.values_of, corpus.tokens, corpus.bins_of, base=base)
+    return Filter(evaluation.keep, written, evaluation, [], error)
+
+
+def sidebar_summary(active: Filter) -> None:
+    cut = active.evaluation.summary
+    st.sidebar.caption(f"kept {cut.kept_docs:,} documents ({cut.kept_tokens:,} tokens) · "
+                       f"removed {cut.removed_docs:,} ({cut.removed_tokens:,} tokens)")
+    st.sidebar.toggle("Edit the predicate as text", key=HAND,
+                      help="Write any SQL over the columns and labels; the sliders rest meanwhile.")
+    st.sidebar.text_area("Filter (SQL)", key=TEXT, disabled=not st.session_state.get(HAND),
+                         placeholder="no filter: every document", height=100)
+    if active.error:
+        st.sidebar.error(active.error)
+
+
+def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tuple[np.ndarray, list]]) -> None:
+    hand = bool(st.session_state.get(HAND))
+    if hand:
+        st.info("The predicate is being edited as text in the sidebar; these sliders apply again when you switch that off.")
+    by_column = {r.column: r for r in active.rules}
+    for name in filterable(corpus):
+        low, high = _bounds(corpus, name)
+        rule = by_column.get(name, Rule(name))
+        with st.container(border=True):
+            plot, controls = st.columns([3, 2])
+            counts, edges = corpus.histograms[name]
+            figure = histogram_figure(counts, edges, name, rule.low, rule.high,
+                                      kept=active.evaluation.kept_histograms.get(name))
+            plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
+            controls.slider(name, low, high, (low, high), key=f"rule_{name}", disabled=hand)
+            removed = active.evaluation.removed_by.get(name, 0)
+            controls.caption(f"this rule alone removes {removed:,} of {corpus.size:,} documents")
+            if rule.low is not None or rule.high is not None:
+                _near_cut(controls, corpus, workspace, rule)
+    if labels:
+        st.subheader("Labels")
+        for name, (codes, categories) in labels.items():
+            values = [c for c in categories if c is not None]
+            st.multiselect(f"Remove documents whose {name} is", values, key=f"exclude_{name}", disabled=hand,
+                           help="Unlabelled documents stay.")
+
+
+def _near_cut(where, corpus: Corpus, workspace, rule: Rule) -> None:
+    """A few documents either side of each threshold: what this cut removes and keeps."""
+    values = corpus.values_of[rule.column]
+    positions: list[int] = []
+    for threshold in (rule.low, rule.high):
+        if threshold is not None:
+            below, above = near_threshold(values, threshold, NEAR)
+            positions += [*below.tolist(), *above.tolist()]
+    positions = list(dict.fromkeys(positions))
+    ids = [corpus.ids[p] for p in positions]
+    texts = dict(zip(*workspace.docs(where=_id_filter(ids), columns=["id", "text"]).to_pydict().values()))
+    kept = rule.mask(values[positions])
+    rows = [{"side": "kept" if k else "removed", rule.column: float(values[p]), "id": i,
+             "text": " ".join(texts.get(i, "").split())[:200]}
+            for p, i, k in zip(positions, ids, kept)]
+    rows.sort(key=lambda r: r[rule.column])
+    where.dataframe(rows, hide_index=True, key=f"near_{rule.column}")
+
+
+def _id_filter(ids: list[str]) -> str:
+    return "id IN (" + ", ".join(_sql_string(i) for i in ids) + ")" if ids else "false"

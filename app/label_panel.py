@@ -1,0 +1,119 @@
+"""Labelling: the scheme, one-click labels, bulk labels, undo, and the labelling queue.
+
+Every click is one `labels.add` (an append to the `labels` table) made in a widget
+callback, so it is stored before the page redraws and nothing lives only in the tab.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import state
+from indexing.label_scheme import parse_values
+from indexing.labels import LabelError
+from indexing.queue import ORDERS, labelling_queue
+
+SKIPPED = "queue_skipped"
+MESSAGE = "label_message"
+
+
+def _add(workspace, ids: list[str], name: str, value: str | None) -> None:
+    try:
+        workspace.labels.add(ids, name, value)
+    except LabelError as error:
+        st.session_state[MESSAGE] = ("error", str(error))
+        return
+    shown = "cleared" if value is None else f"{name} = {value}"
+    st.session_state[MESSAGE] = ("success", f"{shown} on {len(ids):,} document{'s' * (len(ids) != 1)}")
+
+
+def show_message() -> None:
+    kind, text = st.session_state.pop(MESSAGE, (None, None))
+    if kind:
+        getattr(st, kind)(text)
+
+
+def label_buttons(workspace, scheme: dict[str, list[str]], ids: list[str], key: str) -> None:
+    """A row of buttons per label name: one per value, and clear."""
+    for name, values in scheme.items():
+        cells = st.columns(len(values) + 2)
+        cells[0].caption(name)
+        for cell, value in zip(cells[1:], values):
+            cell.button(value, key=f"{key}_{name}_{value}", on_click=_add, args=(workspace, ids, name, value),
+                        use_container_width=True)
+        cells[-1].button("clear", key=f"{key}_{name}_clear", on_click=_add, args=(workspace, ids, name, None),
+                         use_container_width=True)
+
+
+def _undo(workspace) -> None:
+    undone = workspace.labels.undo()
+    st.session_state[MESSAGE] = ("success", "undid the last label action") if undone else ("info", "nothing to undo")
+
+
+def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what: str | None,
+              results: list[str], candidates: list[str]) -> None:
+    show_message()
+    counts = workspace.labels.counts()
+    summary, undo = st.columns([4, 1])
+    summary.caption(" · ".join(f"{n}: " + ", ".join(f"{v} {c:,}" for v, c in vs.items()) for n, vs in counts.items())
+                    or "No labels yet.")
+    undo.button("Undo last action", key="undo", on_click=_undo, args=(workspace,), use_container_width=True)
+
+    st.subheader("Label many at once")
+    targets = {}
+    if selected:
+        targets[f"the selection: {what} ({len(selected):,})"] = selected
+    if results:
+        targets[f"the search results ({len(results):,})"] = results
+    if targets:
+        target = st.radio("Label", list(targets), key="bulk_target")
+        label_buttons(workspace, scheme, targets[target], key="bulk")
+    else:
+        st.caption("Select documents on the map, click a cluster, or search to label many at once.")
+
+    st.subheader("Labelling queue")
+    _queue(workspace, scheme, candidates, "the selection" if selected else "the filtered corpus")
+
+    with st.expander("Label names and values"):
+        _scheme_editor(workspace, scheme)
+
+
+def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], source: str) -> None:
+    left, right = st.columns(2)
+    name = left.selectbox("Label name", list(scheme), key="queue_name")
+    order = right.radio("Order", ORDERS, horizontal=True, key="queue_order",
+                        help="random: an unbiased sample; nearest: most like what is already labelled")
+    skipped = st.session_state.setdefault(SKIPPED, set())
+    queue = [i for i in labelling_queue(workspace, candidates, name, order, limit=len(skipped) + 50) if i not in skipped]
+    if not queue:
+        st.caption(f"Every document of {source} has a {name} label (or was skipped).")
+        return
+    doc_id = queue[0]
+    st.caption(f"Unlabelled documents of {source}, {order} order · next: {doc_id}")
+    text = workspace.docs(where=f"id = '{doc_id.replace(chr(39), chr(39) * 2)}'", columns=["text"])["text"]
+    cells = st.columns(len(scheme[name]) + 1)
+    for cell, value in zip(cells, scheme[name]):
+        cell.button(value, key=f"queue_{value}", on_click=_add, args=(workspace, [doc_id], name, value),
+                    use_container_width=True, type="primary")
+    cells[-1].button("skip", key="queue_skip", on_click=skipped.add, args=(doc_id,), use_container_width=True)
+    st.code(text[0].as_py() if len(text) else "", language=None, wrap_lines=True)
+
+
+def _scheme_editor(workspace, scheme: dict[str, list[str]]) -> None:
+    def save() -> None:
+        name = st.session_state.scheme_name.strip()
+        values = parse_values(st.session_state.scheme_values)
+        try:
+            workspace.save_label_scheme({**scheme, name: values})
+        except (LabelError, ValueError) as error:
+            st.session_state[MESSAGE] = ("error", str(error))
+            return
+        st.session_state[MESSAGE] = ("success", f"label {name}: {', '.join(values)}")
+
+    for name, values in scheme.items():
+        st.text(f"{name}: {', '.join(values)}")
+    left, right, go = st.columns([2, 3, 1])
+    left.text_input("Name", key="scheme_name", placeholder="e.g. topic")
+    right.text_input("Values, comma-separated", key="scheme_values", placeholder="e.g. code, prose, data")
+    go.button("Save", key="scheme_save", on_click=save, use_container_width=True)
+    st.caption("Saving an existing name replaces its values; labels already given are kept.")

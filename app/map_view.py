@@ -1,0 +1,90 @@
+"""The map tab's left side: the corpus map and the cluster list, both ways to select.
+
+A box or lasso on the map, a clicked point, or a clicked cluster row becomes the
+selection (app.state). The map only draws what the filter keeps (a sample above a
+million points); the selection itself always comes from the full data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app import state
+from app.data import Corpus
+from app.filter_panel import Filter
+from components.map_figure import display_sample, map_figure
+
+LABEL_PREFIX = "label: "
+DRAWN = "_drawn"  # positions the map drew in the previous run (what its events refer to)
+MAP_EVENT = "_map_event"
+
+
+def colour_options(corpus: Corpus, label_names: list[str]) -> list[str]:
+    return ["cluster", *(LABEL_PREFIX + n for n in label_names), *corpus.values_of]
+
+
+def _colour(corpus: Corpus, colour_by: str, labels: dict, shown: np.ndarray):
+    """(values, categorical, categories) for the drawn points."""
+    if colour_by.startswith(LABEL_PREFIX):
+        codes, categories = labels[colour_by[len(LABEL_PREFIX):]]
+        return codes[shown], True, categories
+    if colour_by == "cluster":
+        return corpus.clusters[shown], True, None
+    return np.nan_to_num(corpus.values_of[colour_by][shown]), False, None
+
+
+def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snippets: list[str] | None,
+              results_ids: list[str]) -> None:
+    kept = np.flatnonzero(active.keep)
+    shown = kept[display_sample(corpus.clusters[kept])]
+    colour, categorical, categories = _colour(corpus, colour_by, labels, shown)
+    if categories is not None:  # labelled points on top of the grey unlabelled ones
+        order = np.argsort(colour, kind="stable")
+        shown, colour = shown[order], colour[order]
+    drawn_at = {int(p): j for j, p in enumerate(shown)}
+    rings = [drawn_at[corpus.position[i]] for i in results_ids if corpus.position.get(i) in drawn_at]
+    figure = map_figure(
+        corpus.x[shown], corpus.y[shown], [corpus.ids[p] for p in shown],
+        color=colour, categorical=categorical, color_name=colour_by, categories=categories,
+        texts=[snippets[p] for p in shown] if snippets is not None else None,
+        highlight=np.array(rings, dtype=np.int64) if rings else None,
+    )
+    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso", "points"), key="map")
+    _take_map_selection(corpus, event)
+    st.session_state[DRAWN] = shown
+    chosen = state.selection()
+    note = f" · selected: {chosen.what}" if chosen else ""
+    st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn{note}")
+
+
+def _take_map_selection(corpus: Corpus, event) -> None:
+    """A new box, lasso or click becomes the selection; an unchanged event does nothing,
+    so a cluster picked since is not overwritten by the old box."""
+    points = (event or {}).get("selection", {}).get("points", [])
+    picked = tuple(int(p["customdata"]) for p in points if p.get("customdata") is not None)
+    if picked == st.session_state.get(MAP_EVENT, ()):
+        return
+    st.session_state[MAP_EVENT] = picked
+    drawn = st.session_state.get(DRAWN)
+    if not picked or drawn is None:
+        if not picked and state.selection() and state.selection().what.startswith("map"):
+            state.clear_selection()
+        return
+    ids = [corpus.ids[int(drawn[p])] for p in picked if p < len(drawn)]
+    state.select(f"map ({len(ids):,} documents)", ids)
+    if len(ids) == 1:
+        state.open_document(ids[0])
+
+
+def clusters_panel(clusters_table, corpus: Corpus) -> None:
+    """The cluster list; clicking a row selects that cluster (within the filter)."""
+    def pick() -> None:
+        row = state.picked_row("clusters")
+        if row is not None:
+            cluster = int(clusters_table["cluster"][row])
+            state.select(f"cluster {cluster}", cluster=cluster)
+
+    st.subheader("Clusters")
+    st.dataframe(clusters_table, hide_index=True, height=240, key="clusters",
+                 on_select=pick, selection_mode="single-row")

@@ -1,0 +1,70 @@
+"""Search results and the reader: one document in full, its labels and neighbours.
+
+Text is shown with `st.code` (a literal, escaped block) and tables with
+`st.dataframe`, never as HTML or Markdown, so a document can never inject markup.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import streamlit as st
+
+from app import state
+from app.label_panel import label_buttons
+
+READER_SKIP = {"vector", "text"}
+
+
+def results_panel(results: pa.Table | None, query: str) -> None:
+    if results is None:
+        return
+
+    def pick() -> None:
+        row = state.picked_row("results")
+        if row is not None:
+            state.open_document(results["id"][row].as_py())
+
+    st.subheader(f"{results.num_rows} results for “{query}”")
+    rows = {"id": results["id"].to_pylist(), "score": results["score"].to_pylist(),
+            "text": [" ".join(t.split())[:160] for t in results["text"].to_pylist()]}
+    st.dataframe(rows, hide_index=True, key="results", on_select=pick, selection_mode="single-row", height=260)
+    if results.num_rows and st.button("Select these results", key="select_results"):
+        state.select(f"search results for “{query}”", results["id"].to_pylist())
+        st.rerun()
+
+
+def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) -> None:
+    st.subheader("Reader")
+    st.text_input("Open a document by id", key="open_id",
+                  on_change=lambda: state.open_document(st.session_state.open_id.strip() or None))
+    doc_id = state.open_doc() or (choices[0] if choices else None)
+    if doc_id is None:
+        st.caption("Select documents on the map, click a cluster or search, then click a row to read it.")
+        return
+    columns = [c for c in workspace.store.docs_schema().names if c not in READER_SKIP and not c.startswith("_")]
+    found = workspace.docs(where=f"id = '{doc_id.replace(chr(39), chr(39) * 2)}'", columns=["text", *columns])
+    if not found.num_rows:
+        st.warning(f"No document with id {doc_id!r}.")
+        return
+    row = found.to_pylist()[0]
+    st.text(doc_id)
+    label_buttons(workspace, scheme, [doc_id], key=f"reader_{doc_id}")
+    st.code(row.pop("text"), language=None, wrap_lines=True)  # literal text, never HTML or Markdown
+    with st.expander("Fields and signals"):
+        st.json(row)
+    history = workspace.labels.history(doc_id)
+    if history.num_rows:
+        with st.expander(f"Labels ({history.num_rows} events)"):
+            st.dataframe(history.select(["name", "value", "author", "at", "undoes"]).to_pandas(), hide_index=True)
+    near = workspace.neighbors(doc_id, k=5, columns=["id", "text"])
+
+    def pick() -> None:
+        picked = state.picked_row("neighbours")
+        if picked is not None:
+            state.open_document(near["id"][picked].as_py())
+
+    st.caption("Nearest neighbours (cosine similarity); click one to read it")
+    st.dataframe({"id": near["id"].to_pylist(), "similarity": near["score"].to_pylist(),
+                  "text": [" ".join(t.split())[:120] for t in near["text"].to_pylist()]},
+                 hide_index=True, key="neighbours", on_select=pick, selection_mode="single-row")
+

@@ -1,0 +1,57 @@
+"""Per-tab state the panels share: the selection and the open document.
+
+Kept in `st.session_state` under keys no widget owns, so any panel (or a widget
+callback, which runs before the script) may change them. A selection is stored as
+what the curator chose (explicit ids, or "cluster 3") and resolved against the
+current filter on every run, so a cluster selection follows the thresholds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+SELECTION = "selection"
+OPEN_DOC = "open_doc"
+
+
+@dataclass(frozen=True)
+class Selection:
+    what: str  # shown to the curator: "box on the map", "cluster 3", "search results"
+    ids: tuple[str, ...] | None = None
+    cluster: int | None = None
+
+    def resolve(self, ids: list[str], clusters: np.ndarray, keep: np.ndarray) -> list[str]:
+        """The selected document ids now (a cluster: its members the filter keeps)."""
+        if self.cluster is not None:
+            return [ids[p] for p in np.flatnonzero(keep & (clusters == self.cluster))]
+        return list(self.ids or ())
+
+
+def selection() -> Selection | None:
+    return st.session_state.get(SELECTION)
+
+
+def select(what: str, ids=None, cluster: int | None = None) -> None:
+    st.session_state[SELECTION] = Selection(what, tuple(ids) if ids is not None else None, cluster)
+
+
+def clear_selection() -> None:
+    st.session_state.pop(SELECTION, None)
+
+
+def open_document(doc_id: str | None) -> None:
+    st.session_state[OPEN_DOC] = doc_id
+
+
+def open_doc() -> str | None:
+    return st.session_state.get(OPEN_DOC)
+
+
+def picked_row(key: str) -> int | None:
+    """The row a single-row dataframe selection holds (in a widget callback)."""
+    event = st.session_state.get(key)
+    rows = (event or {}).get("selection", {}).get("rows", []) if isinstance(event, dict) else event.selection.rows
+    return rows[0] if rows else None

@@ -1,0 +1,50 @@
+"""The label names and values the app offers as buttons, kept in WS/label_scheme.json.
+
+The `labels` table holds what was labelled; this file holds what a curator means to
+label (a name may be defined before its first use). It is tiny and rewritten whole
+through an atomic rename, so two tabs saving at once leave one of the two schemes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .labels import LabelError, Labels
+from .state import atomic_write_text
+
+SCHEME_FILE = "label_scheme.json"
+DEFAULT_SCHEME = {"quality": ["good", "bad"]}
+
+
+def load_scheme(root: Path, labels: Labels | None = None) -> dict[str, list[str]]:
+    """name -> values: the saved scheme (or the default), plus every name and value
+    already in `labels`, so nothing labelled is ever missing from the app."""
+    path = Path(root) / SCHEME_FILE
+    scheme = json.loads(path.read_text(encoding="utf-8")) if path.exists() else dict(DEFAULT_SCHEME)
+    scheme = {name: list(values) for name, values in scheme.items()}
+    if labels is not None:
+        for name, counts in labels.counts().items():
+            values = scheme.setdefault(name, [])
+            values += [v for v in counts if v not in values]
+    return scheme
+
+
+def save_scheme(root: Path, scheme: dict[str, list[str]], labels: Labels) -> None:
+    """Check every name (as `labels.add` would) and value, then write the file."""
+    clean: dict[str, list[str]] = {}
+    for name, values in scheme.items():
+        labels.check_name(name)
+        values = list(dict.fromkeys(v.strip() for v in values if v.strip()))
+        if not values:
+            raise LabelError(f"label name {name!r} needs at least one value")
+        clean[name] = values
+    atomic_write_text(Path(root) / SCHEME_FILE, json.dumps(clean, indent=2) + "\n")
+
+
+def parse_values(text: str) -> list[str]:
+    """'good, bad,  meh' -> ['good', 'bad', 'meh'] (what the app's value box holds)."""
+    return list(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
+
+
+__all__ = ["DEFAULT_SCHEME", "LabelError", "load_scheme", "parse_values", "save_scheme"]
