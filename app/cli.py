@@ -225,7 +225,8 @@ def start_app(workspace: Path, host: str, port: int) -> int:
     script = Path(__file__).with_name("streamlit_app.py")
     env = {**os.environ, "LOUPE_WORKSPACE": str(workspace.resolve())}
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
-               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "minimal"]
     console.print(f"Loupe app on {workspace}: http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
     try:
         return subprocess.call(command, env=env)

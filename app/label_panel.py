@@ -28,6 +28,7 @@ def _add(workspace, ids: list[str], name: str, value: str | None) -> None:
 
 
 def show_message() -> None:
+    """What the last label click did, shown once above the tabs (the click may come from any tab)."""
     kind, text = st.session_state.pop(MESSAGE, (None, None))
     if kind:
         getattr(st, kind)(text)
@@ -52,7 +53,6 @@ def _undo(workspace) -> None:
 
 def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what: str | None,
               results: list[str], candidates: list[str]) -> None:
-    show_message()
     counts = workspace.labels.counts()
     summary, undo = st.columns([4, 1])
     summary.caption(" · ".join(f"{n}: " + ", ".join(f"{v} {c:,}" for v, c in vs.items()) for n, vs in counts.items())

@@ -53,9 +53,7 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso", "points"), key="map")
     _take_map_selection(corpus, event)
     st.session_state[DRAWN] = shown
-    chosen = state.selection()
-    note = f" · selected: {chosen.what}" if chosen else ""
-    st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn{note}")
+    st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn")
 
 
 def _take_map_selection(corpus: Corpus, event) -> None:
@@ -72,7 +70,7 @@ def _take_map_selection(corpus: Corpus, event) -> None:
             state.clear_selection()
         return
     ids = [corpus.ids[int(drawn[p])] for p in picked if p < len(drawn)]
-    state.select(f"map ({len(ids):,} documents)", ids)
+    state.select("map", ids)
     if len(ids) == 1:
         state.open_document(ids[0])
 

@@ -16,7 +16,7 @@ import streamlit as st
 from app import data, state
 from app.export_panel import export_tab
 from app.filter_panel import current_filter, filter_tab, sidebar_summary
-from app.label_panel import label_tab
+from app.label_panel import label_tab, show_message
 from app.map_view import clusters_panel, colour_options, map_panel
 from app.reader import reader_panel, results_panel
 from indexing import WorkspaceError
@@ -73,6 +73,7 @@ results_ids = results["id"].to_pylist() if results is not None else []
 chosen = state.selection()
 
 # ---- pages --------------------------------------------------------------------
+show_message()
 explore, filters, labelling, exporting = st.tabs(["Map", "Filters", "Label", "Export"])
 with explore:
     left, right = st.columns([3, 2])

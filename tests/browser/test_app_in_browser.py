@@ -1,0 +1,147 @@
+"""The whole loop in a real browser: map, search, box selection, labels, thresholds,
+export, and a hostile document shown as text. Each test makes real clicks, drags
+and key presses, then checks the result against the workspace on disk."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+from playwright.sync_api import expect
+
+from tests.browser.conftest import EVIL
+
+TIMEOUT = 30_000
+MAP = ".st-key-map .js-plotly-plot"
+N = 121
+
+
+def _settle(page) -> None:
+    """Wait until Streamlit has finished every rerun the last input started."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=TIMEOUT)
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=TIMEOUT)
+
+
+def _sidebar(page):
+    return page.get_by_test_id("stSidebar")
+
+
+def _kept(page) -> int:
+    text = _sidebar(page).get_by_text(re.compile(r"kept [\d,]+ documents")).inner_text()
+    return int(re.search(r"kept ([\d,]+) documents", text).group(1).replace(",", ""))
+
+
+def _current_labels(workspace) -> dict[str, str]:
+    current = workspace.labels.current("quality")
+    return dict(zip(current["doc_id"].to_pylist(), current["value"].to_pylist()))
+
+
+def test_the_map_renders_every_document(page):
+    expect(page.get_by_text(f"{N} of {N} documents drawn")).to_be_visible(timeout=TIMEOUT)
+    points = page.evaluate("() => document.querySelector('.st-key-map .js-plotly-plot')._fullData[0].x.length")
+    assert points == N
+
+
+def test_a_search_lists_results(page):
+    search = _sidebar(page).get_by_label("Search", exact=True)
+    search.fill("read a configuration file")
+    search.press("Enter")
+    expect(page.get_by_text("20 results for “read a configuration file”")).to_be_visible(timeout=TIMEOUT)
+
+
+def test_a_box_on_the_map_selects_the_points_inside_it(page, workspace):
+    plot = page.locator(MAP)
+    plot.hover()
+    page.locator(f'{MAP} .modebar-btn[data-title="Box Select"]').click()
+    area = page.locator(f"{MAP} .nsewdrag").bounding_box()
+    x0, y0 = area["x"] + area["width"] * 0.2, area["y"] + area["height"] * 0.2
+    x1, y1 = area["x"] + area["width"] * 0.7, area["y"] + area["height"] * 0.7
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=12)
+    page.mouse.up()
+    # the box in data coordinates, from the axes plotly drew
+    xr, yr = page.evaluate("() => { const l = document.querySelector('.st-key-map .js-plotly-plot')._fullLayout;"
+                           " return [l.xaxis.range, l.yaxis.range]; }")
+    left, right = (xr[0] + (xr[1] - xr[0]) * f for f in (0.2, 0.7))
+    top, bottom = (yr[1] - (yr[1] - yr[0]) * f for f in (0.2, 0.7))
+    table = workspace.docs(columns=["x", "y"])
+    x, y = table["x"].to_numpy(), table["y"].to_numpy()
+    inside = int(np.count_nonzero((x >= left) & (x <= right) & (y >= bottom) & (y <= top)))
+    assert inside > 1
+    expect(page.get_by_text(re.compile(r"Selection: map · \d+ documents"))).to_be_visible(timeout=TIMEOUT)
+    shown = page.get_by_text(re.compile(r"Selection: map")).inner_text()
+    selected = int(re.search(r"· (\d+) documents", shown).group(1))
+    assert abs(selected - inside) <= 1  # a point exactly on the box edge may fall either way
+
+
+def test_a_label_click_is_stored_in_the_labels_table(page, workspace):
+    reader = page.get_by_label("Open a document by id")
+    reader.fill("evil")
+    reader.press("Enter")
+    page.locator(".st-key-reader_evil_quality_bad button").click()
+    expect(page.get_by_text("quality = bad on 1 document")).to_be_visible(timeout=TIMEOUT)
+    assert _current_labels(workspace).get("evil") == "bad"
+    page.get_by_role("tab", name="Label").click()
+    page.locator(".st-key-undo button").click()
+    expect(page.get_by_text("undid the last label action")).to_be_visible(timeout=TIMEOUT)
+    assert "evil" not in _current_labels(workspace)
+
+
+def test_moving_a_threshold_changes_the_shown_count(page, workspace):
+    assert _kept(page) == N
+    page.get_by_role("tab", name="Filters").click()
+    end = page.locator('input[aria-label="tokens — end"]')
+    thumb = end.locator("xpath=../..")
+    thumb.scroll_into_view_if_needed()
+    box = thumb.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 250, cy, steps=12)
+    page.mouse.up()
+    expect(_sidebar(page).get_by_text(re.compile(r"kept \d+ documents"))).not_to_have_text(
+        re.compile(rf"kept {N} documents"), timeout=TIMEOUT)
+    _settle(page)
+    cut = int(end.get_attribute("value"))
+    assert _kept(page) == workspace.count(f"tokens <= {cut}") < N
+
+
+def test_an_export_writes_as_many_rows_as_shown(page, workspace):
+    page.get_by_role("tab", name="Filters").click()
+    start = page.locator('input[aria-label="words — start"]')
+    start.focus()
+    for _ in range(5):
+        start.press("ArrowRight")
+    _settle(page)
+    assert _kept(page) < N
+    page.get_by_role("tab", name="Export").click()
+    page.get_by_label("Name (a folder under exports/; empty: export-<time>)").fill("browser-export")
+    shown = page.get_by_text(re.compile(r"[\d,]+ documents will be written"))
+    expected = int(shown.inner_text().split()[0].replace(",", ""))
+    assert 0 < expected < N
+    page.get_by_role("button", name="Export").click()
+    expect(page.get_by_text(f"Wrote {expected:,} documents to")).to_be_visible(timeout=TIMEOUT)
+    folder = workspace.root / "exports" / "browser-export"
+    rows = sum(len(p.read_text().splitlines()) for p in folder.glob("*.jsonl"))
+    assert rows == expected
+    assert json.loads((folder / "manifest.json").read_text())["kept"]["documents"] == expected
+
+
+def test_markup_in_a_document_is_shown_as_text(page):
+    reader = page.get_by_label("Open a document by id")
+    reader.fill("evil")
+    reader.press("Enter")
+    code = page.get_by_test_id("stCode").filter(has_text="alert(1)")
+    expect(code).to_be_visible(timeout=TIMEOUT)
+    assert code.inner_text().strip() == EVIL
+    page.wait_for_timeout(1000)  # give an injected handler the chance to fire
+    assert page.dialogs == []
+    assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert page.evaluate("() => [...document.scripts].filter(s => s.text.includes('alert(')).length") == 0
