@@ -10,6 +10,7 @@ version, so a label written in another tab shows at the next rerun.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -17,14 +18,26 @@ import streamlit as st
 
 from components.map_figure import MAX_HOVER_POINTS
 from indexing import Workspace
+from indexing.state import STATE_FILE
 from indexing.filters import as_float, bin_index, histogram, numeric_columns
 
 SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full text
 
 
-@st.cache_resource(show_spinner=False)
-def open_workspace(path: str) -> Workspace:
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _workspace(path: str, stamp: int) -> Workspace:
     return Workspace.open(path)
+
+
+def open_workspace(path: str) -> Workspace:
+    """The workspace, opened again only when workspace.json changed (a new `loupe index`)."""
+    return _workspace(path, (Path(path) / STATE_FILE).stat().st_mtime_ns)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def info(path: str, stamp: int, version: int) -> dict:
+    """`Workspace.info()` (it walks the files for their sizes), once per docs version."""
+    return open_workspace(path).info()
 
 
 @dataclass(frozen=True)

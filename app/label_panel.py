@@ -72,7 +72,10 @@ def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what
         st.caption("Select documents on the map, click a cluster, or search to label many at once.")
 
     st.subheader("Labelling queue")
-    _queue(workspace, scheme, candidates, "the selection" if selected else "the filtered corpus")
+    if scheme:
+        _queue(workspace, scheme, candidates, "the selection" if selected else "the filtered corpus")
+    else:
+        st.caption("Define a label name below to start labelling.")
 
     with st.expander("Label names and values"):
         _scheme_editor(workspace, scheme)

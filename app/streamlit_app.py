@@ -21,6 +21,7 @@ from app.map_view import clusters_panel, colour_options, map_panel
 from app.reader import reader_panel, results_panel
 from indexing import WorkspaceError
 from indexing.lock import is_busy
+from indexing.state import STATE_FILE
 
 st.set_page_config(page_title="Loupe", layout="wide")
 
@@ -40,7 +41,7 @@ try:
     workspace = data.open_workspace(path)
 except WorkspaceError as error:
     _stop(str(error))
-info = workspace.info()
+info = data.info(path, (Path(path) / STATE_FILE).stat().st_mtime_ns, workspace.store.version())
 if not info["ready"]:
     _stop(f"`{path}` is not fully indexed yet (done: {', '.join(info['stages_done']) or 'nothing'}). "
           "Run `loupe index` on it again to finish.")

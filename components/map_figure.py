@@ -58,7 +58,8 @@ def _colours(count: int, categories: Sequence[str | None] | None) -> list[str]:
 
 
 def _categorical_scale(colours: list[str]) -> list[list]:
-    """A stepped colourscale so integer codes 0..len(colours)-1 each get one colour."""
+    """A stepped colourscale so integer codes 0..len(colours)-1 each get one colour
+    (with cmin=-0.5, cmax=len(colours)-0.5 each code sits mid-step, not on a boundary)."""
     colours = colours or [PALETTE[0]]
     count = len(colours)
     scale = []
@@ -94,7 +95,10 @@ def map_figure(
             codes = np.asarray(color, dtype=np.int32)
             top = len(categories) if categories is not None else (int(codes.max()) + 1 if n else 1)
             colours = _colours(top, categories)
-            marker.update(color=codes, colorscale=_categorical_scale(colours), cmin=0, cmax=top, showscale=False)
+            # code i mid-step: at cmin=0, cmax=top it sat on the step boundary, where plotly.js's
+            # cmin + (i/top)*(cmax-cmin) can round above i and give code i the colour of i-1
+            marker.update(color=codes, colorscale=_categorical_scale(colours), cmin=-0.5, cmax=top - 0.5,
+                          showscale=False)
         else:
             marker.update(color=np.asarray(color, dtype=np.float32), colorscale="Viridis", showscale=True,
                           colorbar={"title": {"text": html.escape(color_name)}})
@@ -106,6 +110,7 @@ def map_figure(
         marker=marker,
         customdata=np.arange(n, dtype=np.int32),
         name="documents",
+        showlegend=False,  # the legend names the categories, not this trace
     )
     value = "<br>" + html.escape(color_name) + " %{marker.color}" if color is not None else ""
     if texts is not None and n <= MAX_HOVER_POINTS:

@@ -21,13 +21,25 @@ def load_scheme(root: Path, labels: Labels | None = None) -> dict[str, list[str]
     """name -> values: the saved scheme (or the default), plus every name and value
     already in `labels`, so nothing labelled is ever missing from the app."""
     path = Path(root) / SCHEME_FILE
-    scheme = json.loads(path.read_text(encoding="utf-8")) if path.exists() else dict(DEFAULT_SCHEME)
-    scheme = {name: list(values) for name, values in scheme.items()}
+    if path.exists():
+        scheme = {name: list(values) for name, values in json.loads(path.read_text(encoding="utf-8")).items()}
+    else:  # the default, less a name the corpus already uses as a column (its labels could not be stored)
+        scheme = {name: list(values) for name, values in DEFAULT_SCHEME.items() if _usable(name, labels)}
     if labels is not None:
         for name, counts in labels.counts().items():
             values = scheme.setdefault(name, [])
             values += [v for v in counts if v not in values]
     return scheme
+
+
+def _usable(name: str, labels: Labels | None) -> bool:
+    if labels is None:
+        return True
+    try:
+        labels.check_name(name)
+    except LabelError:
+        return False
+    return True
 
 
 def save_scheme(root: Path, scheme: dict[str, list[str]], labels: Labels) -> None:

@@ -47,6 +47,8 @@ def _random_unlabelled(candidates: Sequence[str], done: set[str], seed: int, lim
     """`limit` unlabelled candidates in a seeded random order, without walking all of
     a million candidates when the first few hundred suffice."""
     found: dict[str, None] = {}
+    if limit <= 0:
+        return []
     for i in np.random.default_rng(seed).permutation(len(candidates)):
         doc_id = candidates[int(i)]
         if doc_id not in done:

@@ -293,7 +293,7 @@ class Workspace:
 
     def _allowed(self, where: str | None, ids: Sequence[str] | None) -> list[str] | None:
         """The ids a search may return: `where` (docs columns and labels) and `ids` both hold."""
-        if not where and ids is None:
+        if not (where and where.strip()) and ids is None:  # a blank predicate restricts nothing
             return None
         return self.select(where, ids)
 

@@ -215,3 +215,18 @@ def test_the_export_form_writes_the_count_it_shows(monkeypatch, workspace):
     import pyarrow.parquet as pq
 
     assert sum(pq.read_table(p).num_rows for p in folder.rglob("*.parquet")) == count
+
+
+def test_a_corpus_with_a_quality_column_starts_without_the_default_label(monkeypatch, tmp_path, stdlib_rows):
+    rows = [{**r, "quality": i % 3} for i, r in enumerate(stdlib_rows[:30])]
+    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
+    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    app = _run(monkeypatch, ws.root)
+    assert not app.exception
+    assert [c.value for c in app.caption if c.value.startswith("Define a label name")]
+    app.text_input(key="scheme_name").input("grade")
+    app.text_input(key="scheme_values").input("keep, drop")
+    app.button(key="scheme_save").click().run()
+    assert not app.exception
+    assert ws.label_scheme() == {"grade": ["keep", "drop"]}
+    assert app.button(key="queue_keep") is not None

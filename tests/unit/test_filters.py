@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+import pytest
+
 from indexing.filters import (
-    Rule, as_float, combined_predicate, default_bounds, histogram, near_threshold, numeric_columns, summarize,
+    NO_BIN, Evaluation, Rule, as_float, bin_index, combined_predicate, default_bounds, evaluate, histogram,
+    kept_counts, near_threshold, numeric_columns, summarize,
 )
 
 
@@ -60,3 +63,124 @@ def test_as_float_turns_nulls_into_nan_and_bounds_round_outwards():
     values = as_float(pa.chunked_array([pa.array([1, None, 3], pa.int64())]))
     assert np.isnan(values[1]) and values[[0, 2]].tolist() == [1.0, 3.0]
     assert default_bounds(np.array([0.2, 7.5, np.nan])) == (0.0, 8.0)
+
+
+# ---- kept histograms and evaluate: against brute force on random data ---------------
+
+
+def _column(rng, kind: str, n: int) -> np.ndarray:
+    if kind == "normal":
+        values = rng.normal(size=n)
+    elif kind == "integers":  # many values exactly on bin edges
+        values = rng.integers(0, 120, n).astype(float)
+    elif kind == "long_tail":  # log-spaced bins
+        values = rng.lognormal(0, 4, n) + 0.01
+    elif kind == "constant":
+        values = np.full(n, 7.0)
+    else:
+        values = np.full(n, np.nan)
+    values[rng.random(n) < 0.05] = np.nan
+    values[rng.random(n) < 0.02] = np.inf
+    values[rng.random(n) < 0.02] = -np.inf
+    return values
+
+
+@pytest.mark.parametrize("kind", ["normal", "integers", "long_tail", "constant", "missing"])
+@pytest.mark.parametrize("bins", [1, 7, 60, 255])
+def test_kept_counts_equal_numpy_histogram_of_the_kept_finite_values(kind, bins):
+    rng = np.random.default_rng(bins)
+    values = _column(rng, kind, 3000)
+    counts, edges = histogram(values, bins=bins)
+    if len(edges):  # values on interior edges, the first and the last edge (the max)
+        on_edges = rng.choice(edges, 400)
+        values = np.concatenate([values, on_edges, edges])
+        assert np.isin(edges[1:-1], values).all() and values[np.isfinite(values)].max() == edges[-1]
+    index = bin_index(values, edges)
+    assert index.dtype == np.uint8 and len(index) == len(values)
+    assert (index[~np.isfinite(values)] == NO_BIN).all()
+    finite = np.isfinite(values)
+    for trial in range(4):
+        keep = np.ones(len(values), bool) if trial == 0 else rng.random(len(values)) < 0.5
+        got = kept_counts(index, keep, len(counts))
+        if not len(edges):
+            assert got.tolist() == []
+            continue
+        expected, _ = np.histogram(values[keep & finite], bins=edges)
+        assert got.tolist() == expected.tolist()
+        assert got.sum() == (keep & finite).sum()  # NaN and inf are in no bin
+
+
+def test_bin_index_puts_interior_edges_in_the_upper_bin_and_the_max_in_the_last():
+    edges = np.array([0.0, 1.0, 2.0, 4.0])
+    values = np.array([0.0, 0.5, 1.0, 1.999, 2.0, 3.0, 4.0, np.nan, np.inf, -np.inf])
+    assert bin_index(values, edges).tolist() == [0, 0, 1, 1, 2, 2, 2, NO_BIN, NO_BIN, NO_BIN]
+    assert (bin_index(np.array([1.0, np.nan]), np.zeros(0)) == NO_BIN).all()
+
+
+def _brute(rules, values_of, tokens, base):
+    n = len(tokens)
+    keep = np.ones(n, bool) if base is None else base.copy()
+    removed = {}
+    for rule in rules:
+        v = values_of[rule.column]
+        passed = np.ones(n, bool)
+        if rule.low is not None or rule.high is not None:
+            passed = np.array([not np.isnan(x) for x in v])
+        if rule.low is not None:
+            passed &= np.array([x >= rule.low for x in v])
+        if rule.high is not None:
+            passed &= np.array([x <= rule.high for x in v])
+        removed[rule.column] = int(n - passed.sum())
+        keep &= passed
+    return keep, removed
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_evaluate_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n = 2000
+    values_of = {"score": _column(rng, "normal", n), "tokens": _column(rng, "integers", n),
+                 "ratio": _column(rng, "long_tail", n)}
+    tokens = rng.integers(1, 500, n)
+    histograms = {name: histogram(v) for name, v in values_of.items()}
+    bins_of = {name: (bin_index(values_of[name], edges), len(counts)) for name, (counts, edges) in histograms.items()}
+    rules = [Rule("score", low=float(rng.normal()) - 0.5, high=None),
+             Rule("tokens", low=None, high=float(rng.integers(30, 110))),
+             Rule("ratio", low=0.5, high=float(rng.lognormal(2, 1)))]
+    base = rng.random(n) < 0.8 if seed % 2 else None
+    base_before = None if base is None else base.copy()
+
+    result = evaluate(rules, values_of, tokens, bins_of, base=base)
+
+    assert isinstance(result, Evaluation)
+    keep, removed = _brute(rules, values_of, tokens, base)
+    assert result.keep.dtype == bool and result.keep.tolist() == keep.tolist()
+    assert 0 < keep.sum() < n
+    assert result.removed_by == removed
+    assert all(0 < r < n for r in removed.values())
+    s = result.summary
+    assert (s.kept_docs, s.removed_docs) == (int(keep.sum()), int(n - keep.sum()))
+    assert (s.kept_tokens, s.removed_tokens) == (int(tokens[keep].sum()), int(tokens[~keep].sum()))
+    assert set(result.kept_histograms) == set(values_of)
+    for name, (counts, edges) in histograms.items():
+        v = values_of[name]
+        expected, _ = np.histogram(v[keep & np.isfinite(v)], bins=edges)
+        assert result.kept_histograms[name].tolist() == expected.tolist()
+    if base is not None:
+        assert base.tolist() == base_before.tolist()  # the caller's mask is not modified
+
+
+def test_evaluate_ands_the_base_mask_and_open_rules_keep_missing_values():
+    values_of = {"tokens": np.array([1.0, 5.0, np.nan, 9.0, 12.0])}
+    tokens = np.array([1, 5, 7, 9, 12])
+    base = np.array([True, True, True, False, True])
+    only_base = evaluate([Rule("tokens")], values_of, tokens, base=base)
+    assert only_base.keep.tolist() == base.tolist() and only_base.removed_by == {"tokens": 0}
+    assert only_base.kept_histograms == {}
+    both = evaluate([Rule("tokens", low=2)], values_of, tokens, base=base)
+    assert both.keep.tolist() == [False, True, False, False, True]
+    assert both.removed_by == {"tokens": 2}  # the rule alone: 1.0 and the missing value, not the base's
+    assert (both.summary.kept_docs, both.summary.kept_tokens) == (2, 17)
+    assert (both.summary.removed_docs, both.summary.removed_tokens) == (3, 17)
+    none = evaluate([], values_of, tokens)
+    assert none.keep.all() and none.removed_by == {} and none.summary.removed_docs == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from components import map_figure as mf
 
@@ -62,3 +63,79 @@ def test_highlight_adds_a_ring_trace():
     x, y, c, ids = _points(20)
     figure = mf.map_figure(x, y, ids, color=c, highlight=np.array([3, 7]))
     assert len(figure.data) == 2 and list(figure.data[1].x) == [np.float32(x[3]), np.float32(x[7])]
+
+
+# ---- categories (colour by label): legend, escaping, stepped colours ------------------
+
+
+def _plotly_colour(marker, value: float) -> str:
+    """The colour plotly.js gives `value`: the scale's positions mapped onto
+    cmin + position * (cmax - cmin) in float64, then d3's polylinear scale (bisect right).
+    A value inside a two-colour segment gets 'mixed' (an interpolated, unnamed colour)."""
+    from bisect import bisect_right
+
+    domain = [marker.cmin + float(p) * (marker.cmax - marker.cmin) for p, _ in marker.colorscale]
+    colours = [c for _, c in marker.colorscale]
+    if value <= domain[0]:
+        return colours[0]
+    if value >= domain[-1]:
+        return colours[-1]
+    j = bisect_right(domain, value, 1, len(domain) - 1) - 1
+    return colours[j] if colours[j] == colours[j + 1] else "mixed"
+
+
+def _legend(figure) -> list[tuple[str, str]]:
+    """(name, colour) of each legend entry: the traces plotly would list."""
+    return [(t.name, t.marker.color) for t in figure.data if t.showlegend is not False]
+
+
+def test_categories_get_one_legend_entry_each_unlabelled_grey():
+    x, y, _, ids = _points(30)
+    codes = np.arange(30) % 3
+    figure = mf.map_figure(x, y, ids, color=codes, categories=[None, "good", "bad"], color_name="label: quality")
+    assert figure.layout.showlegend is True
+    legend = _legend(figure)  # the documents trace itself is no legend entry
+    assert [name for name, _ in legend] == ["unlabelled", "good", "bad"]
+    colours = [colour for _, colour in legend]
+    assert colours[0] == mf.MUTED and mf.MUTED not in colours[1:] and len(set(colours)) == 3
+    for trace in figure.data[1:]:  # legend swatches only: no visible point, no hover
+        assert list(trace.x) == [None] and trace.hoverinfo == "skip"
+
+
+def test_category_names_are_escaped():
+    x, y, _, ids = _points(4)
+    figure = mf.map_figure(x, y, ids, color=np.array([0, 1, 2, 1]),
+                           categories=[None, "<b>bold</b>", "a & b"])
+    assert [t.name for t in figure.data[1:]] == ["unlabelled", "&lt;b&gt;bold&lt;/b&gt;", "a &amp; b"]
+
+
+@pytest.mark.parametrize("count", [2, 3, 7, 25, 29, 41, 50])
+def test_each_code_is_drawn_in_its_legend_colour(count):
+    """A stepped scale: every code gets exactly its category's colour (never a mix, never
+    a neighbour's: at cmin=0, cmax=count code 7 of 25 rounded onto colour 6)."""
+    categories = [None] + [f"value{i}" for i in range(1, count)]
+    x, y, _, ids = _points(count)
+    codes = np.arange(count)
+    figure = mf.map_figure(x, y, ids, color=codes, categories=categories)
+    marker = figure.data[0].marker
+    legend = {t.name: t.marker.color for t in figure.data[1:]}  # the category swatches
+    assert len(legend) == count
+    drawn = [_plotly_colour(marker, float(code)) for code in marker.color]
+    assert drawn == [legend[html_name] for html_name in ["unlabelled", *categories[1:]]]
+
+
+@pytest.mark.parametrize("clusters", [5, 25, 43])
+def test_cluster_codes_without_names_each_get_a_palette_colour_and_no_legend(clusters):
+    x, y, _, ids = _points(clusters)
+    codes = np.arange(clusters)[::-1].copy()
+    figure = mf.map_figure(x, y, ids, color=codes)
+    marker = figure.data[0].marker
+    assert [_plotly_colour(marker, float(c)) for c in range(clusters)] == [
+        mf.PALETTE[c % len(mf.PALETTE)] for c in range(clusters)]
+    assert figure.layout.showlegend is False and len(figure.data) == 1
+
+
+def test_categories_are_ignored_for_a_continuous_colour():
+    x, y, _, ids = _points(10)
+    figure = mf.map_figure(x, y, ids, color=np.linspace(0, 1, 10), categorical=False, categories=[None, "a"])
+    assert len(figure.data) == 1 and figure.layout.showlegend is False
