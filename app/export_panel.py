@@ -33,8 +33,8 @@ def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str
                                     value=False, key="export_use_selection", disabled=not selected)
         removed = st.checkbox("Also write the removed documents (under removed/)", key="export_removed")
         submitted = st.form_submit_button("Export", type="primary")
-    where = active.predicate if st.session_state.get("export_use_filter", True) else None
-    ids = selected if st.session_state.get("export_use_selection") and selected else None
+    where = active.predicate if use_filter else None
+    ids = selected if use_selection and selected else None
     st.caption(f"{_count(corpus, active, where, ids):,} documents will be written.")
     if submitted:
         with st.spinner("Exporting…"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import state
 from indexing.label_scheme import parse_values
 from indexing.labels import LabelError
 from indexing.queue import ORDERS, labelling_queue

@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import pytest
 
 from indexing import Workspace
 from indexing.label_scheme import DEFAULT_SCHEME, SCHEME_FILE, load_scheme, parse_values, save_scheme
 from indexing.labels import LabelError
-from tests.helpers import write_jsonl
+from tests.helpers import indexed_template, workspace_copy, write_jsonl
 
 DOCS = [{"id": f"d{i}", "text": f"document {i} about dates", "kind": "ab"[i % 2]} for i in range(8)]
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("scheme-template")
-    ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(root / "docs.jsonl", DOCS)])
-    return root / "ws"
+    return indexed_template(tmp_path_factory, "scheme-template", DOCS)
 
 
 @pytest.fixture
 def ws(template, tmp_path):
-    shutil.copytree(template, tmp_path / "ws")
-    return Workspace.open(tmp_path / "ws")
+    return workspace_copy(template, tmp_path)
 
 
 def _file(ws):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pyarrow as pa
 import pytest
@@ -11,7 +10,7 @@ from indexing import Workspace
 from indexing import labels as labels_module
 from indexing.labels import LabelError, Labels
 from indexing.store import LABELS
-from tests.helpers import write_jsonl
+from tests.helpers import indexed_template, workspace_copy
 
 DOCS = [
     {"id": f"d{i}", "text": f"document {i} " + "about parsing dates " * (i + 1), "kind": "ab"[i % 2]}
@@ -21,17 +20,12 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    """One indexed workspace per module (indexing runs the whole flow); tests get copies."""
-    root = tmp_path_factory.mktemp("labels-template")
-    ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(root / "docs.jsonl", DOCS)])
-    return root / "ws"
+    return indexed_template(tmp_path_factory, "labels-template", DOCS)
 
 
 @pytest.fixture
 def ws(template, tmp_path):
-    shutil.copytree(template, tmp_path / "ws")
-    return Workspace.open(tmp_path / "ws")
+    return workspace_copy(template, tmp_path)
 
 
 def current(labels: Labels, name: str | None = None) -> dict[tuple[str, str], str]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import random
-import shutil
 
 import numpy as np
 import pytest
 
-from indexing import Workspace
 from indexing.queue import labelling_queue
-from tests.helpers import write_jsonl
+from tests.helpers import indexed_template, workspace_copy
 
 VOCABULARY = [f"word{i}" for i in range(40)]
 
@@ -27,16 +25,12 @@ IDS = [d["id"] for d in DOCS]
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("queue-template")
-    ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(root / "docs.jsonl", DOCS)])
-    return root / "ws"
+    return indexed_template(tmp_path_factory, "queue-template", DOCS)
 
 
 @pytest.fixture
 def ws(template, tmp_path):
-    shutil.copytree(template, tmp_path / "ws")
-    return Workspace.open(tmp_path / "ws")
+    return workspace_copy(template, tmp_path)
 
 
 def _similarity(ws) -> dict[str, dict[str, float]]:

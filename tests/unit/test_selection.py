@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pyarrow as pa
 import pytest
 
-from indexing import Workspace
 from indexing.selection import SelectionError, select_ids, selection_table
-from tests.helpers import write_jsonl
+from tests.helpers import indexed_template, workspace_copy
 
 DOCS = [
     {"id": f"d{i}", "text": f"document {i} " + "about parsing dates " * (i + 1), "kind": "ab"[i % 2], "Score": i * 10}
@@ -20,17 +18,12 @@ ALL = [d["id"] for d in DOCS]
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    """One indexed workspace per module (indexing runs the whole flow); tests get copies."""
-    root = tmp_path_factory.mktemp("selection-template")
-    ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(root / "docs.jsonl", DOCS)])
-    return root / "ws"
+    return indexed_template(tmp_path_factory, "selection-template", DOCS)
 
 
 @pytest.fixture
 def ws(template, tmp_path):
-    shutil.copytree(template, tmp_path / "ws")
-    return Workspace.open(tmp_path / "ws")
+    return workspace_copy(template, tmp_path)
 
 
 def in_docs_order(ids) -> list[str]:
