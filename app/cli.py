@@ -217,10 +217,10 @@ def export_command(
                   f"{result.removed:,} removed", highlight=False)
 
 
-def start_app(workspace: Path, host: str, port: int) -> int:
-    """Run the Streamlit app on `workspace` until interrupted; returns its exit code."""
+def start_app(workspace: Path, host: str, port: int) -> None:
+    """Become the Streamlit server for `workspace` (exec, so a signal to `loupe app` reaches
+    the server itself and no orphaned server is left behind)."""
     import os
-    import subprocess
 
     script = Path(__file__).with_name("streamlit_app.py")
     env = {**os.environ, "LOUPE_WORKSPACE": str(workspace.resolve())}
@@ -228,10 +228,8 @@ def start_app(workspace: Path, host: str, port: int) -> int:
                "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--client.toolbarMode", "minimal"]
     console.print(f"Loupe app on {workspace}: http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
-    try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    os.execve(sys.executable, command, env)
 
 
 @cli.command()
@@ -241,7 +239,7 @@ def app(
     port: int = typer.Option(8501, help="Port to listen on."),
 ) -> None:
     """Open the Loupe app on a workspace in the browser."""
-    raise typer.Exit(start_app(workspace, host, port))
+    start_app(workspace, host, port)
 
 
 @cli.command()
@@ -266,7 +264,7 @@ def demo(
     ws = _open_or_create(workspace, None, None, "id")
     run_index(ws, [str(corpus)], quiet)
     if not no_app:
-        raise typer.Exit(start_app(workspace, host, port))
+        start_app(workspace, host, port)
 
 
 def main() -> None:
