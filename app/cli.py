@@ -218,18 +218,26 @@ def export_command(
 
 
 def start_app(workspace: Path, host: str, port: int) -> None:
-    """Become the Streamlit server for `workspace` (exec, so a signal to `loupe app` reaches
-    the server itself and no orphaned server is left behind)."""
+    """Serve the app on `workspace` from this process until interrupted.
+
+    Streamlit runs here rather than in a child process, so the columns preloaded
+    below are what the first page finds, and a signal to `loupe app` stops the server.
+    """
     import os
 
-    script = Path(__file__).with_name("streamlit_app.py")
-    env = {**os.environ, "LOUPE_WORKSPACE": str(workspace.resolve())}
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
-               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--client.toolbarMode", "minimal"]
+    from streamlit.web import cli as streamlit_cli
+
+    path = str(workspace.resolve())
+    os.environ["LOUPE_WORKSPACE"] = path
+    with console.status("loading the workspace's columns for the map"):
+        from app.preload import preload
+
+        preload(path)
     console.print(f"Loupe app on {workspace}: http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
-    sys.stdout.flush()
-    os.execve(sys.executable, command, env)
+    sys.argv = ["streamlit", "run", str(Path(__file__).with_name("streamlit_app.py")),
+                "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+                "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    streamlit_cli.main()
 
 
 @cli.command()

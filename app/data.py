@@ -19,7 +19,7 @@ import streamlit as st
 from components.map_figure import MAX_HOVER_POINTS
 from indexing import Workspace
 from indexing.state import STATE_FILE
-from indexing.filters import as_float, bin_index, histogram, numeric_columns
+from indexing.filters import as_float, bin_index, default_bounds, histogram, numeric_columns
 
 SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full text
 
@@ -54,6 +54,19 @@ class Corpus:
     tokens: np.ndarray
     histograms: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)  # (counts, edges)
     bins_of: dict[str, tuple[np.ndarray, int]] = field(repr=False)  # (bin of each row, bins)
+    bounds: dict[str, tuple[float, float]] = field(repr=False)  # each slider's range (ints for int columns)
+    _orders: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def filterable(self) -> list[str]:
+        """Columns a slider can cut: those whose values are not all the same."""
+        return [name for name, (low, high) in self.bounds.items() if low < high]
+
+    def order(self, name: str) -> np.ndarray:
+        """Row positions sorted by `name` (NaN last), computed on first use and kept."""
+        if name not in self._orders:
+            self._orders[name] = np.argsort(self.values_of[name], kind="stable")
+        return self._orders[name]
 
     @property
     def size(self) -> int:
@@ -81,7 +94,14 @@ def read_corpus(workspace: Workspace) -> Corpus:
         tokens=np.nan_to_num(tokens).astype(np.int64) if tokens is not None else np.zeros(len(ids), np.int64),
         histograms=histograms,
         bins_of={name: (bin_index(values_of[name], edges), len(counts)) for name, (counts, edges) in histograms.items()},
+        bounds={name: _slider_bounds(values, pa.types.is_integer(schema.field(name).type))
+                for name, values in values_of.items()},
     )
+
+
+def _slider_bounds(values: np.ndarray, integer: bool) -> tuple[float, float]:
+    low, high = default_bounds(values)
+    return (int(low), int(high)) if integer else (float(low), float(high))
 
 
 @st.cache_resource(show_spinner="Loading the map columns…", max_entries=2)

@@ -17,6 +17,7 @@ from indexing.export import FORMATS, INTERNAL_COLUMNS, export
 RESULT = "export_result"
 
 
+@st.fragment  # submitting reruns the form only
 def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str | None) -> None:
     columns = [c for c in workspace.store.docs_schema().names if c not in INTERNAL_COLUMNS]
     with st.form("export"):

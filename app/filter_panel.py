@@ -15,7 +15,7 @@ import streamlit as st
 
 from app.data import Corpus, predicate_mask
 from components.histogram import histogram_figure
-from indexing.filters import Evaluation, Rule, combined_predicate, default_bounds, evaluate, near_threshold
+from indexing.filters import Evaluation, Rule, combined_predicate, evaluate, near_threshold
 from indexing.selection import SelectionError
 
 HAND = "hand_predicate"
@@ -36,22 +36,19 @@ class Filter:
         return self.predicate is not None
 
 
-def _bounds(corpus: Corpus, name: str) -> tuple[float, float]:
-    low, high = default_bounds(corpus.values_of[name])
-    return (int(low), int(high)) if name in corpus.integer else (float(low), float(high))
-
-
-def filterable(corpus: Corpus) -> list[str]:
-    return [n for n in corpus.values_of if _bounds(corpus, n)[0] < _bounds(corpus, n)[1]]
+def rules_from(corpus: Corpus, sliders: dict[str, tuple]) -> list[Rule]:
+    """The rules slider values (column -> (low, high)) mean: a side left at its bound is open."""
+    rules = []
+    for name in corpus.filterable:
+        low, high = corpus.bounds[name]
+        chosen = sliders.get(name, (low, high))
+        rules.append(Rule(name, chosen[0] if chosen[0] > low else None, chosen[1] if chosen[1] < high else None))
+    return rules
 
 
 def _rules(corpus: Corpus) -> list[Rule]:
-    rules = []
-    for name in filterable(corpus):
-        low, high = _bounds(corpus, name)
-        chosen = st.session_state.get(f"rule_{name}", (low, high))
-        rules.append(Rule(name, chosen[0] if chosen[0] > low else None, chosen[1] if chosen[1] < high else None))
-    return rules
+    state = st.session_state
+    return rules_from(corpus, {n: state[f"rule_{n}"] for n in corpus.filterable if f"rule_{n}" in state})
 
 
 def _sql_string(value: str) -> str:
@@ -110,8 +107,8 @@ def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tupl
     if hand:
         st.info("The predicate is being edited as text in the sidebar; these sliders apply again when you switch that off.")
     by_column = {r.column: r for r in active.rules}
-    for name in filterable(corpus):
-        low, high = _bounds(corpus, name)
+    for name in corpus.filterable:
+        low, high = corpus.bounds[name]
         rule = by_column.get(name, Rule(name))
         with st.container(border=True):
             plot, controls = st.columns([3, 2])
@@ -138,11 +135,11 @@ def _near_cut(where, corpus: Corpus, workspace, rule: Rule) -> None:
     positions: list[int] = []
     for threshold in (rule.low, rule.high):
         if threshold is not None:
-            below, above = near_threshold(values, threshold, NEAR)
+            below, above = near_threshold(values, threshold, NEAR, corpus.order(rule.column))
             positions += [*below.tolist(), *above.tolist()]
     positions = list(dict.fromkeys(positions))
     ids = [corpus.ids[p] for p in positions]
-    texts = dict(zip(*workspace.docs(where=_id_filter(ids), columns=["id", "text"]).to_pydict().values()))
+    texts = dict(zip(*workspace.by_ids(ids, ["id", "text"]).to_pydict().values()))
     kept = rule.mask(values[positions])
     rows = [{"side": "kept" if k else "removed", rule.column: float(values[p]), "id": i,
              "text": " ".join(texts.get(i, "").split())[:200]}
@@ -150,6 +147,3 @@ def _near_cut(where, corpus: Corpus, workspace, rule: Rule) -> None:
     rows.sort(key=lambda r: r[rule.column])
     where.dataframe(rows, hide_index=True, key=f"near_{rule.column}")
 
-
-def _id_filter(ids: list[str]) -> str:
-    return "id IN (" + ", ".join(_sql_string(i) for i in ids) + ")" if ids else "false"

@@ -2,6 +2,8 @@
 
 Every click is one `labels.add` (an append to the `labels` table) made in a widget
 callback, so it is stored before the page redraws and nothing lives only in the tab.
+The reader and this tab are fragments: a click reruns them alone, and the map takes
+up new labels (colour, exclusions) at the next full rerun.
 """
 
 from __future__ import annotations
@@ -50,8 +52,10 @@ def _undo(workspace) -> None:
     st.session_state[MESSAGE] = ("success", "undid the last label action") if undone else ("info", "nothing to undo")
 
 
+@st.fragment  # a queue click reruns this tab only: labelling stays quick on a million rows
 def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what: str | None,
               results: list[str], candidates: list[str]) -> None:
+    show_message()
     counts = workspace.labels.counts()
     summary, undo = st.columns([4, 1])
     summary.caption(" · ".join(f"{n}: " + ", ".join(f"{v} {c:,}" for v, c in vs.items()) for n, vs in counts.items())
@@ -92,7 +96,7 @@ def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], sourc
         return
     doc_id = queue[0]
     st.caption(f"Unlabelled documents of {source}, {order} order · next: {doc_id}")
-    text = workspace.docs(where=f"id = '{doc_id.replace(chr(39), chr(39) * 2)}'", columns=["text"])["text"]
+    text = workspace.by_ids([doc_id], ["text"])["text"]
     cells = st.columns(len(scheme[name]) + 1)
     for cell, value in zip(cells, scheme[name]):
         cell.button(value, key=f"queue_{value}", on_click=_add, args=(workspace, [doc_id], name, value),

@@ -60,7 +60,7 @@ def _take_map_selection(corpus: Corpus, event) -> None:
     """A new box, lasso or click becomes the selection; an unchanged event does nothing,
     so a cluster picked since is not overwritten by the old box."""
     points = (event or {}).get("selection", {}).get("points", [])
-    picked = tuple(int(p["customdata"]) for p in points if p.get("customdata") is not None)
+    picked = tuple(int(p["point_index"]) for p in points if p.get("curve_number", 0) == 0 and "point_index" in p)
     if picked == st.session_state.get(MAP_EVENT, ()):
         return
     st.session_state[MAP_EVENT] = picked

@@ -10,7 +10,7 @@ import pyarrow as pa
 import streamlit as st
 
 from app import state
-from app.label_panel import label_buttons
+from app.label_panel import label_buttons, show_message
 
 READER_SKIP = {"vector", "text"}
 
@@ -33,7 +33,9 @@ def results_panel(results: pa.Table | None, query: str) -> None:
         st.rerun()
 
 
+@st.fragment  # opening a neighbour or labelling reruns the reader only, not the map
 def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) -> None:
+    show_message()
     st.subheader("Reader")
     st.text_input("Open a document by id", key="open_id",
                   on_change=lambda: state.open_document(st.session_state.open_id.strip() or None))
@@ -42,7 +44,7 @@ def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) ->
         st.caption("Select documents on the map, click a cluster or search, then click a row to read it.")
         return
     columns = [c for c in workspace.store.docs_schema().names if c not in READER_SKIP and not c.startswith("_")]
-    found = workspace.docs(where=f"id = '{doc_id.replace(chr(39), chr(39) * 2)}'", columns=["text", *columns])
+    found = workspace.by_ids([doc_id], ["text", *columns])
     if not found.num_rows:
         st.warning(f"No document with id {doc_id!r}.")
         return

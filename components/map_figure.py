@@ -108,7 +108,6 @@ def map_figure(
         y=np.asarray(y, dtype=np.float32),
         mode="markers",
         marker=marker,
-        customdata=np.arange(n, dtype=np.int32),
         name="documents",
         showlegend=False,  # the legend names the categories, not this trace
     )

@@ -12,9 +12,6 @@ from typing import Sequence
 
 import faiss
 import numpy as np
-from scipy import sparse
-from sklearn.cluster import kmeans_plusplus
-from sklearn.feature_extraction.text import CountVectorizer
 
 from .vector_index import gpu_count
 
@@ -41,6 +38,8 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 42) -> np.ndarray:
     # starts them spread out.
     rng = np.random.default_rng(seed)
     sample = x if n <= 64 * k else x[rng.choice(n, 64 * k, replace=False)]
+    from sklearn.cluster import kmeans_plusplus  # here, not at import (see keywords)
+
     start, _ = kmeans_plusplus(sample, k, random_state=seed)
     model = faiss.Kmeans(dim, k, niter=20, seed=seed, spherical=True, gpu=bool(gpu_count()),
                          verbose=False, min_points_per_centroid=1)
@@ -51,6 +50,9 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 42) -> np.ndarray:
 
 def keywords(texts: Sequence[str], labels: np.ndarray, k: int, top: int = KEYWORDS_PER_CLUSTER) -> list[list[str]]:
     """Top c-TF-IDF words per cluster 0..k-1 (empty lists for empty clusters)."""
+    from scipy import sparse  # here, not at import: scikit-learn and scipy cost the app ~1 s to start
+    from sklearn.feature_extraction.text import CountVectorizer
+
     vectorizer = CountVectorizer(
         stop_words="english",
         token_pattern=r"(?u)\b[^\W\d_][^\W_]{2,}\b",

@@ -94,9 +94,12 @@ def histogram(values: np.ndarray, bins: int = 60, log: bool | None = None) -> tu
     return counts, edges
 
 
-def near_threshold(values: np.ndarray, threshold: float, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the k documents just below and the k just at or above `threshold`."""
-    order = np.argsort(values, kind="stable")
+def near_threshold(values: np.ndarray, threshold: float, k: int = 3,
+                   order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the k documents just below and the k just at or above `threshold`;
+    `order` (argsort of `values`, NaN last) saves the sort when the caller keeps one."""
+    if order is None:
+        order = np.argsort(values, kind="stable")
     ordered = values[order]
     finite = ~np.isnan(ordered)
     order, ordered = order[finite], ordered[finite]

@@ -277,17 +277,21 @@ class Workspace:
             self._index = VectorIndex.load(self.root)
         return self._index
 
-    def _rows(self, ids: list[str], scores: list[float], columns: Sequence[str] | None) -> pa.Table:
-        """The docs rows for `ids`, in that order, with a `score` column."""
+    def by_ids(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> pa.Table:
+        """The docs rows of `ids`, in that order (unknown ids left out); `id` always included."""
         wanted = list(columns or ("id", "text"))
         if "id" not in wanted:
             wanted.insert(0, "id")
+        ids = list(ids)
         if not ids:
-            return pa.table({**{c: pa.array([], self.store.docs_schema().field(c).type) for c in wanted},
-                             "score": pa.array([], pa.float32())})
+            return pa.schema([self.store.docs_schema().field(c) for c in wanted]).empty_table()
         found = self.store.read_docs(where=f"id IN ({_sql_list(ids)})", columns=wanted)
         order = {doc_id: i for i, doc_id in enumerate(found.column("id").to_pylist())}
-        taken = found.take([order[i] for i in ids if i in order])
+        return found.take([order[i] for i in ids if i in order])
+
+    def _rows(self, ids: list[str], scores: list[float], columns: Sequence[str] | None) -> pa.Table:
+        """The docs rows for `ids`, in that order, with a `score` column."""
+        taken = self.by_ids(ids, columns)
         score_of = dict(zip(ids, scores))
         return taken.append_column("score", pa.array([score_of[i] for i in taken.column("id").to_pylist()], pa.float32()))
 

@@ -133,7 +133,7 @@ def test_labels_from_the_reader_append_and_undo_restores(monkeypatch, workspace)
 def test_a_map_selection_is_bulk_labelled(monkeypatch, workspace):
     app = _run(monkeypatch, workspace.root)
     drawn = app.session_state["_drawn"]
-    app.session_state["map"] = {"selection": {"points": [{"customdata": p} for p in (0, 3, 5)]}}
+    app.session_state["map"] = {"selection": {"points": [{"curve_number": 0, "point_index": p} for p in (0, 3, 5)]}}
     app.run()
     assert not app.exception
     ids = workspace.docs(columns=["id"])["id"].to_pylist()

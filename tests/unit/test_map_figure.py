@@ -20,7 +20,7 @@ def test_coordinates_are_float32_and_colours_integers():
     trace = mf.map_figure(x, y, ids, color=c).data[0]
     assert trace.x.dtype == np.float32 and trace.y.dtype == np.float32
     assert trace.marker.color.dtype == np.int32
-    assert list(trace.customdata[:3]) == [0, 1, 2]
+    assert trace.customdata is None  # selections come back as point indices; no per-point payload
 
 
 def test_numpy_arrays_travel_as_binary():
