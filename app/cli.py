@@ -217,7 +217,7 @@ def export_command(
                   f"{result.removed:,} removed", highlight=False)
 
 
-def start_app(workspace: Path, host: str, port: int) -> None:
+def start_app(workspace: Path, host: str, port: int, map_points: Optional[int] = None) -> None:
     """Serve the app on `workspace` from this process until interrupted.
 
     Streamlit runs here rather than in a child process, so the columns preloaded
@@ -229,6 +229,8 @@ def start_app(workspace: Path, host: str, port: int) -> None:
 
     path = str(workspace.resolve())
     os.environ["LOUPE_WORKSPACE"] = path
+    if map_points:
+        os.environ["LOUPE_MAP_POINTS"] = str(map_points)
     with console.status("loading the workspace's columns for the map"):
         from app.preload import preload
 
@@ -245,9 +247,11 @@ def app(
     workspace: Path = WorkspaceOption,
     host: str = typer.Option("127.0.0.1", help="Address to bind; the default keeps the app on this machine."),
     port: int = typer.Option(8501, help="Port to listen on."),
+    map_points: int = typer.Option(1_000_000, min=1000, help="The most points the map draws; above it, a "
+                                   "sample that keeps every cluster (selections still cover every document)."),
 ) -> None:
     """Open the Loupe app on a workspace in the browser."""
-    start_app(workspace, host, port)
+    start_app(workspace, host, port, map_points)
 
 
 @cli.command()

@@ -1,11 +1,16 @@
 """The map tab's left side: the corpus map and the cluster list, both ways to select.
 
 A box or lasso on the map, a clicked point, or a clicked cluster row becomes the
-selection (app.state). The map only draws what the filter keeps (a sample above a
-million points); the selection itself always comes from the full data.
+selection (app.state). The map only draws what the filter keeps, and a sample above
+a million points (LOUPE_MAP_POINTS, `loupe app --map-points`); a box or lasso on a
+sampled map is tested against every kept document, so the selection is the same as
+if all had been drawn.
 """
 
 from __future__ import annotations
+
+import json
+import os
 
 import numpy as np
 import streamlit as st
@@ -13,11 +18,17 @@ import streamlit as st
 from app import state
 from app.data import Corpus
 from app.filter_panel import Filter
-from components.map_figure import display_sample, map_figure
+from components.map_figure import MAX_DRAWN_POINTS, display_sample, map_figure
+from indexing.geometry import in_shapes
 
 LABEL_PREFIX = "label: "
 DRAWN = "_drawn"  # positions the map drew in the previous run (what its events refer to)
 MAP_EVENT = "_map_event"
+MAP_POINTS = "LOUPE_MAP_POINTS"  # the most points the map draws (default a million)
+
+
+def draw_limit() -> int:
+    return int(os.environ.get(MAP_POINTS) or MAX_DRAWN_POINTS)
 
 
 def colour_options(corpus: Corpus, label_names: list[str]) -> list[str]:
@@ -37,7 +48,7 @@ def _colour(corpus: Corpus, colour_by: str, labels: dict, shown: np.ndarray):
 def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snippets: list[str] | None,
               results_ids: list[str]) -> None:
     kept = np.flatnonzero(active.keep)
-    shown = kept[display_sample(corpus.clusters[kept])]
+    shown = kept[display_sample(corpus.clusters[kept], limit=draw_limit())]
     colour, categorical, categories = _colour(corpus, colour_by, labels, shown)
     if categories is not None:  # labelled points on top of the grey unlabelled ones
         order = np.argsort(colour, kind="stable")
@@ -51,25 +62,34 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
         highlight=np.array(rings, dtype=np.int64) if rings else None,
     )
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso", "points"), key="map")
-    _take_map_selection(corpus, event)
+    _take_map_selection(corpus, event, kept, sampled=len(shown) < len(kept))
     st.session_state[DRAWN] = shown
     st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn")
 
 
-def _take_map_selection(corpus: Corpus, event) -> None:
+def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool) -> None:
     """A new box, lasso or click becomes the selection; an unchanged event does nothing,
     so a cluster picked since is not overwritten by the old box."""
-    points = (event or {}).get("selection", {}).get("points", [])
+    selection = (event or {}).get("selection", {})
+    points = selection.get("points", [])
     picked = tuple(int(p["point_index"]) for p in points if p.get("curve_number", 0) == 0 and "point_index" in p)
-    if picked == st.session_state.get(MAP_EVENT, ()):
+    boxes, lassos = selection.get("box") or [], selection.get("lasso") or []
+    signature = (picked, json.dumps([boxes, lassos], sort_keys=True, default=str))
+    if signature == st.session_state.get(MAP_EVENT, ((), "[[], []]")):
         return
-    st.session_state[MAP_EVENT] = picked
+    st.session_state[MAP_EVENT] = signature
     drawn = st.session_state.get(DRAWN)
-    if not picked or drawn is None:
-        if not picked and state.selection() and state.selection().what.startswith("map"):
+    if sampled and (boxes or lassos):
+        inside = kept[in_shapes(corpus.x[kept], corpus.y[kept], boxes, lassos)]
+        ids = [corpus.ids[p] for p in inside]
+    elif picked and drawn is not None:
+        ids = [corpus.ids[int(drawn[p])] for p in picked if p < len(drawn)]
+    else:
+        ids = []
+    if not ids:
+        if state.selection() and state.selection().what == "map":
             state.clear_selection()
         return
-    ids = [corpus.ids[int(drawn[p])] for p in picked if p < len(drawn)]
     state.select("map", ids)
     if len(ids) == 1:
         state.open_document(ids[0])

@@ -25,14 +25,15 @@ def display_sample(groups: np.ndarray, limit: int = MAX_DRAWN_POINTS, seed: int 
     """Positions to draw: all of them up to `limit`, else a sample that keeps every group.
 
     Each group gets its proportional share of `limit`, but never fewer than
-    min(size, 200) points, so a small cluster stays visible beside huge ones.
+    min(size, 200) points (less when `limit` is small), so a small cluster stays
+    visible beside huge ones.
     """
     n = len(groups)
     if n <= limit:
         return np.arange(n)
     rng = np.random.default_rng(seed)
     values, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
-    floor = np.minimum(sizes, 200)
+    floor = np.minimum(sizes, min(200, max(1, limit // (2 * len(values)))))  # floors fill half the limit at most
     share = np.maximum(floor, np.floor(sizes * (limit - floor.sum()) / n).astype(np.int64))
     chosen = []
     for g in range(len(values)):

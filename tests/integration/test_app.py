@@ -230,3 +230,21 @@ def test_a_corpus_with_a_quality_column_starts_without_the_default_label(monkeyp
     assert not app.exception
     assert ws.label_scheme() == {"grade": ["keep", "drop"]}
     assert app.button(key="queue_keep") is not None
+
+
+def test_a_box_on_a_sampled_map_selects_every_kept_document_inside_it(monkeypatch, workspace):
+    monkeypatch.setenv("LOUPE_MAP_POINTS", "30")  # draw at most 30 of the 81 documents
+    app = _run(monkeypatch, workspace.root)
+    assert 0 < len(app.session_state["_drawn"]) <= 30
+    assert f"{len(app.session_state['_drawn'])} of 81 documents drawn" in app.caption[0].value
+    table = workspace.docs(columns=["id", "x", "y"])
+    x, y = table["x"].to_numpy(), table["y"].to_numpy()
+    xs, ys = [float(x.min()), float(x.mean())], [float(y.min()), float(y.max())]
+    inside = {i for i, a, b in zip(table["id"].to_pylist(), x, y) if xs[0] <= a <= xs[1] and ys[0] <= b <= ys[1]}
+    drawn = set(app.session_state["_drawn"].tolist())
+    assert len(inside) > len([p for p in drawn if x[p] <= xs[1]])  # more than the drawn points in the box
+    app.session_state["map"] = {"selection": {"points": [], "box": [{"x": xs, "y": ys}], "lasso": []}}
+    app.run()
+    assert f"Selection: map · {len(inside)} documents" in [c.value for c in app.caption if c.value.startswith("Selection:")][0]
+    app.button(key="bulk_quality_good").click().run()
+    assert set(_current(workspace)) == inside
