@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from app.filter_panel import Filter
+from components.progress import StreamlitReporter
 from indexing.export import FORMATS, INTERNAL_COLUMNS, export
 
 RESULT = "export_result"
@@ -38,13 +39,13 @@ def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str
     ids = selected if use_selection and selected else None
     st.caption(f"{_count(corpus, active, where, ids):,} documents will be written.")
     if submitted:
-        with st.spinner("Exporting…"):
-            try:
-                result = export(workspace, name.strip() or None, where=where, ids=ids, format=format,
-                                columns=chosen or None, shard_rows=int(shard_rows) or None, include_removed=removed)
-            except (ValueError, FileExistsError) as error:
-                st.error(str(error))
-                return
+        try:
+            result = export(workspace, name.strip() or None, where=where, ids=ids, format=format,
+                            columns=chosen or None, shard_rows=int(shard_rows) or None, include_removed=removed,
+                            progress=StreamlitReporter())
+        except (ValueError, FileExistsError) as error:
+            st.error(str(error))
+            return
         st.session_state[RESULT] = (str(result.path), result.kept, result.manifest)
     if RESULT in st.session_state:
         path, kept, manifest = st.session_state[RESULT]

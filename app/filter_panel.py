@@ -118,7 +118,9 @@ def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tupl
             plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
             controls.slider(name, low, high, (low, high), key=f"rule_{name}", disabled=hand)
             removed = active.evaluation.removed_by.get(name, 0)
-            controls.caption(f"this rule alone removes {removed:,} of {corpus.size:,} documents")
+            tokens = active.evaluation.removed_tokens_by.get(name, 0)
+            controls.caption(f"this rule alone removes {removed:,} of {corpus.size:,} documents "
+                             f"({tokens:,} tokens), keeps {corpus.size - removed:,}")
             if rule.low is not None or rule.high is not None:
                 _near_cut(controls, corpus, workspace, rule)
     if labels:

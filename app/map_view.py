@@ -59,7 +59,7 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
         corpus.x[shown], corpus.y[shown], [corpus.ids[p] for p in shown],
         color=colour, categorical=categorical, color_name=colour_by, categories=categories,
         texts=[snippets[p] for p in shown] if snippets is not None else None,
-        highlight=np.array(rings, dtype=np.int64) if rings else None,
+        highlight=np.array(rings, dtype=np.int64) if rings else None, clusters=corpus.clusters[shown],
     )
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso", "points"), key="map")
     _take_map_selection(corpus, event, kept, sampled=len(shown) < len(kept))

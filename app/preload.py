@@ -8,25 +8,24 @@ work first: the modules stay imported and `st.cache_resource` keeps what was loa
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
-# the page's modules: importing them here is most of what a first visit would wait for
-import app.export_panel  # noqa: F401
-import app.filter_panel  # noqa: F401
-import app.label_panel  # noqa: F401
-import app.map_view  # noqa: F401
-import app.reader  # noqa: F401  (the page imports it too)
 from app import data
 from indexing.lock import is_busy
 from indexing.state import STATE_FILE
 
+# the page's modules: importing them is most of what a first visit would wait for
+PAGE_MODULES = ("app.export_panel", "app.filter_panel", "app.label_panel", "app.map_view", "app.reader")
 QUIET = ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api")
 
 
 def preload(path: str) -> None:
     """Load the columns, snippets and label codes of a ready workspace; anything the
     page would refuse (missing, busy, unfinished) is left for the page to explain."""
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
     root = Path(path)
     if not (root / STATE_FILE).exists() or is_busy(root):
         return

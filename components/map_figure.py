@@ -80,6 +80,7 @@ def map_figure(
     texts: Sequence[str] | None = None,
     highlight: np.ndarray | None = None,
     categories: Sequence[str | None] | None = None,
+    clusters: np.ndarray | None = None,
     height: int = 640,
 ) -> go.Figure:
     """A Scattergl of (x, y); `color` is integer codes (categorical) or numbers (continuous).
@@ -88,6 +89,7 @@ def map_figure(
     hover snippets; above that hover shows the id and the colour value only.
     `highlight` marks positions (search results, the selection) with a ring on top.
     `categories` names the codes of a categorical colour in a legend (None: unlabelled, grey).
+    `clusters` (int per point, sent as binary customdata) puts the cluster in every hover.
     """
     n = len(x)
     marker: dict = {"size": 4 if n > 20_000 else 6, "opacity": 0.8}
@@ -112,7 +114,12 @@ def map_figure(
         name="documents",
         showlegend=False,  # the legend names the categories, not this trace
     )
-    value = "<br>" + html.escape(color_name) + " %{marker.color}" if color is not None else ""
+    value = ""
+    if clusters is not None:
+        trace.update(customdata=np.asarray(clusters, dtype=np.int32))
+        value += "<br>cluster %{customdata}"
+    if color is not None and categories is None and not (clusters is not None and color_name == "cluster"):
+        value += "<br>" + html.escape(color_name) + " %{marker.color}"  # a legend names categories instead
     if texts is not None and n <= MAX_HOVER_POINTS:
         trace.update(text=np.array([snippet(t) for t in texts], dtype=object), hovertext=safe_ids,
                      hovertemplate="<b>%{hovertext}</b>" + value + "<br>%{text}<extra></extra>")

@@ -148,6 +148,7 @@ class Evaluation:
     keep: np.ndarray  # bool per document: every rule holds
     summary: CutSummary
     removed_by: dict[str, int]  # rule column -> documents that rule alone removes
+    removed_tokens_by: dict[str, int]  # rule column -> their tokens
     kept_histograms: dict[str, np.ndarray]  # column -> counts of kept documents per bin
 
 
@@ -158,10 +159,14 @@ def evaluate(rules: list[Rule], values_of: dict[str, np.ndarray], tokens: np.nda
     columns in memory; `bins_of` (column -> (bin_index, bins)) adds kept histograms."""
     n = len(tokens)
     keep = np.ones(n, dtype=bool) if base is None else base.copy()
-    removed_by = {}
+    removed_by, removed_tokens_by = {}, {}
     for rule in rules:
+        if rule.low is None and rule.high is None:  # an open rule (a slider at its bounds) cuts nothing
+            removed_by[rule.column] = removed_tokens_by[rule.column] = 0
+            continue
         passed = rule.mask(values_of[rule.column])
         removed_by[rule.column] = int(n - np.count_nonzero(passed))
+        removed_tokens_by[rule.column] = int(tokens[~passed].sum()) if removed_by[rule.column] else 0
         keep &= passed
     kept = {name: kept_counts(index, keep, bins) for name, (index, bins) in (bins_of or {}).items()}
-    return Evaluation(keep, summarize(keep, tokens), removed_by, kept)
+    return Evaluation(keep, summarize(keep, tokens), removed_by, removed_tokens_by, kept)

@@ -248,3 +248,17 @@ def test_a_box_on_a_sampled_map_selects_every_kept_document_inside_it(monkeypatc
     assert f"Selection: map · {len(inside)} documents" in [c.value for c in app.caption if c.value.startswith("Selection:")][0]
     app.button(key="bulk_quality_good").click().run()
     assert set(_current(workspace)) == inside
+
+
+def test_preload_fills_the_caches_the_first_page_reads(monkeypatch, workspace, tmp_path):
+    from app import data
+    from app.preload import preload
+
+    preload(str(tmp_path / "nowhere"))  # the page explains a missing workspace; preload stays quiet
+    path = str(workspace.root)
+    preload(path)
+    monkeypatch.setattr(data, "read_corpus", lambda ws: pytest.fail("the columns were read again"))
+    version = workspace.store.version()
+    loaded = data.corpus(path, version)
+    assert loaded.size == N
+    assert data.snippets(path, version)[loaded.position["evil"]] == EVIL

@@ -158,6 +158,7 @@ def test_evaluate_matches_brute_force(seed):
     assert 0 < keep.sum() < n
     assert result.removed_by == removed
     assert all(0 < r < n for r in removed.values())
+    assert result.removed_tokens_by == {r.column: int(tokens[~r.mask(values_of[r.column])].sum()) for r in rules}
     s = result.summary
     assert (s.kept_docs, s.removed_docs) == (int(keep.sum()), int(n - keep.sum()))
     assert (s.kept_tokens, s.removed_tokens) == (int(tokens[keep].sum()), int(tokens[~keep].sum()))
@@ -180,6 +181,7 @@ def test_evaluate_ands_the_base_mask_and_open_rules_keep_missing_values():
     both = evaluate([Rule("tokens", low=2)], values_of, tokens, base=base)
     assert both.keep.tolist() == [False, True, False, False, True]
     assert both.removed_by == {"tokens": 2}  # the rule alone: 1.0 and the missing value, not the base's
+    assert both.removed_tokens_by == {"tokens": 1 + 7}
     assert (both.summary.kept_docs, both.summary.kept_tokens) == (2, 17)
     assert (both.summary.removed_docs, both.summary.removed_tokens) == (3, 17)
     none = evaluate([], values_of, tokens)

@@ -139,3 +139,14 @@ def test_categories_are_ignored_for_a_continuous_colour():
     x, y, _, ids = _points(10)
     figure = mf.map_figure(x, y, ids, color=np.linspace(0, 1, 10), categorical=False, categories=[None, "a"])
     assert len(figure.data) == 1 and figure.layout.showlegend is False
+
+
+def test_hover_names_the_cluster_from_binary_customdata():
+    x, y, c, ids = _points(300)
+    trace = mf.map_figure(x, y, ids, color=np.arange(300) % 3, categories=[None, "good", "bad"], clusters=c).data[0]
+    assert trace.customdata.dtype == np.int32 and list(trace.customdata[:5]) == list(c[:5])
+    assert "cluster %{customdata}" in trace.hovertemplate
+    assert "%{marker.color}" not in trace.hovertemplate  # a code means nothing; the legend names it
+    numeric = mf.map_figure(x, y, ids, color=np.linspace(0, 1, 300), categorical=False, color_name="tokens",
+                            clusters=c).data[0]
+    assert "cluster %{customdata}" in numeric.hovertemplate and "tokens %{marker.color}" in numeric.hovertemplate
