@@ -279,6 +279,10 @@ def demo(
         start_app(workspace, host, port)
 
 
+# Commands kept in their own modules (app/cli_<topic>.py) register on import, one line each:
+# (keep this block just above main(): `python -m app.cli` must see every command)
+
+
 def main() -> None:
     cli()
 
