@@ -19,7 +19,7 @@ import streamlit as st
 from components.map_figure import MAX_HOVER_POINTS
 from indexing import Workspace
 from indexing.state import STATE_FILE
-from indexing.filters import as_float, bin_index, default_bounds, histogram, numeric_columns
+from indexing.filters import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns
 
 SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full text
 
@@ -55,6 +55,7 @@ class Corpus:
     histograms: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)  # (counts, edges)
     bins_of: dict[str, tuple[np.ndarray, int]] = field(repr=False)  # (bin of each row, bins)
     bounds: dict[str, tuple[float, float]] = field(repr=False)  # each slider's range (ints for int columns)
+    flags: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # boolean columns (null: False)
     _orders: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -77,7 +78,8 @@ def read_corpus(workspace: Workspace) -> Corpus:
     """Everything the map and filters need, read from LanceDB in one pass."""
     schema = workspace.store.docs_schema()
     numeric = numeric_columns(schema)
-    wanted = [c for c in dict.fromkeys(["id", "x", "y", "cluster", *numeric]) if c in schema.names]
+    flags = boolean_columns(schema)
+    wanted = [c for c in dict.fromkeys(["id", "x", "y", "cluster", *numeric, *flags]) if c in schema.names]
     table = workspace.docs(columns=wanted)
     ids = table.column("id").to_pylist()
     values_of = {name: as_float(table.column(name)) for name in numeric}
@@ -96,6 +98,7 @@ def read_corpus(workspace: Workspace) -> Corpus:
         bins_of={name: (bin_index(values_of[name], edges), len(counts)) for name, (counts, edges) in histograms.items()},
         bounds={name: _slider_bounds(values, pa.types.is_integer(schema.field(name).type))
                 for name, values in values_of.items()},
+        flags={name: table.column(name).fill_null(False).to_numpy(zero_copy_only=False).astype(bool) for name in flags},
     )
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from app.data import Corpus, predicate_mask
 from components.histogram import histogram_figure
-from indexing.filters import Evaluation, Rule, combined_predicate, evaluate, near_threshold
+from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, near_threshold, overlap
 from indexing.selection import SelectionError
 
 HAND = "hand_predicate"
@@ -30,6 +30,7 @@ class Filter:
     evaluation: Evaluation
     rules: list[Rule]
     error: str | None = None
+    overlap: Overlap | None = None
 
     @property
     def active(self) -> bool:
@@ -55,17 +56,24 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _label_exclusions(labels: dict[str, tuple[np.ndarray, list]]) -> tuple[np.ndarray | None, str | None]:
-    """Documents whose label is one of the excluded values are removed; unlabelled stay."""
+def _conditions(corpus: Corpus, labels: dict[str, tuple[np.ndarray, list]]) -> tuple[np.ndarray | None, str | None]:
+    """Label exclusions (unlabelled documents stay) and flags ("only where dup_keep is true"),
+    as one mask and the predicate that means the same."""
     keep, parts = None, []
+
+    def narrow(mask: np.ndarray) -> None:
+        nonlocal keep
+        keep = mask if keep is None else keep & mask
+
     for name, (codes, categories) in labels.items():
         excluded = st.session_state.get(f"exclude_{name}") or []
-        if not excluded:
-            continue
-        dropped = [categories.index(v) for v in excluded if v in categories]
-        mask = ~np.isin(codes, dropped)
-        keep = mask if keep is None else keep & mask
-        parts.append(f"{name} NOT IN ({', '.join(_sql_string(v) for v in excluded)})")
+        if excluded:
+            narrow(~np.isin(codes, [categories.index(v) for v in excluded if v in categories]))
+            parts.append(f"{name} NOT IN ({', '.join(_sql_string(v) for v in excluded)})")
+    for name, values in corpus.flags.items():
+        if st.session_state.get(f"flag_{name}"):
+            narrow(values)
+            parts.append(f"{name} = true")
     return keep, " AND ".join(parts) or None
 
 
@@ -73,12 +81,12 @@ def current_filter(corpus: Corpus, path: str, version: int, labels_version: int,
                    labels: dict[str, tuple[np.ndarray, list]]) -> Filter:
     """The filter as the widgets hold it now (before they are drawn in this run)."""
     rules = _rules(corpus)
-    label_keep, label_predicate = _label_exclusions(labels)
-    generated = combined_predicate(rules, extra=label_predicate)
+    extra_keep, extra_predicate = _conditions(corpus, labels)
+    generated = combined_predicate(rules, extra=extra_predicate)
     if not st.session_state.get(HAND):
         st.session_state[TEXT] = generated or ""
-        evaluation = evaluate(rules, corpus.values_of, corpus.tokens, corpus.bins_of, base=label_keep)
-        return Filter(evaluation.keep, generated, evaluation, rules)
+        evaluation = evaluate(rules, corpus.values_of, corpus.tokens, corpus.bins_of, base=extra_keep)
+        return Filter(evaluation.keep, generated, evaluation, rules, overlap=overlap(rules, corpus.values_of))
     written = (st.session_state.get(TEXT) or "").strip() or None
     error, base = None, None
     if written:
@@ -102,33 +110,73 @@ def sidebar_summary(active: Filter) -> None:
         st.sidebar.error(active.error)
 
 
+GROUP_TITLES = {"score": "Classifier scores", "fineweb": "FineWeb", "c4": "C4", "gopher": "Gopher"}
+
+
+def column_groups(names: list[str]) -> dict[str, list[str]]:
+    """Columns grouped by their `<suite>_` prefix when several share it (rule suites,
+    scores), the rest as "Signals": new columns find their place without a list here."""
+    prefix = {n: n.split("_", 1)[0] for n in names if "_" in n.strip("_")}
+    shared = {p for p in prefix.values() if sum(1 for q in prefix.values() if q == p) > 1}
+    groups: dict[str, list[str]] = {"Signals": []}
+    for name in names:
+        title = GROUP_TITLES.get(prefix.get(name), prefix.get(name, "").capitalize()) \
+            if prefix.get(name) in shared else "Signals"
+        groups.setdefault(title, []).append(name)
+    return {title: members for title, members in groups.items() if members}
+
+
 def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tuple[np.ndarray, list]]) -> None:
     hand = bool(st.session_state.get(HAND))
     if hand:
         st.info("The predicate is being edited as text in the sidebar; these sliders apply again when you switch that off.")
+    _overlap_summary(active)
     by_column = {r.column: r for r in active.rules}
-    for name in corpus.filterable:
-        low, high = corpus.bounds[name]
-        rule = by_column.get(name, Rule(name))
-        with st.container(border=True):
-            plot, controls = st.columns([3, 2])
-            counts, edges = corpus.histograms[name]
-            figure = histogram_figure(counts, edges, name, rule.low, rule.high,
-                                      kept=active.evaluation.kept_histograms.get(name))
-            plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
-            controls.slider(name, low, high, (low, high), key=f"rule_{name}", disabled=hand)
-            removed = active.evaluation.removed_by.get(name, 0)
-            tokens = active.evaluation.removed_tokens_by.get(name, 0)
-            controls.caption(f"this rule alone removes {removed:,} of {corpus.size:,} documents "
-                             f"({tokens:,} tokens), keeps {corpus.size - removed:,}")
-            if rule.low is not None or rule.high is not None:
-                _near_cut(controls, corpus, workspace, rule)
+    for title, names in column_groups(corpus.filterable).items():
+        cutting = sum(1 for n in names if n in by_column and by_column[n].predicate())
+        note = f" · {cutting} cutting" if cutting else ""
+        with st.expander(f"{title} ({len(names)}){note}", expanded=title == "Signals" or bool(cutting)):
+            for name in names:
+                _column_panel(corpus, active, workspace, by_column.get(name, Rule(name)), hand)
+    if corpus.flags:
+        st.subheader("Flags")
+        for name in corpus.flags:
+            st.checkbox(f"Only where {name} is true", key=f"flag_{name}", disabled=hand)
     if labels:
         st.subheader("Labels")
         for name, (codes, categories) in labels.items():
             values = [c for c in categories if c is not None]
             st.multiselect(f"Remove documents whose {name} is", values, key=f"exclude_{name}", disabled=hand,
                            help="Unlabelled documents stay.")
+
+
+def _overlap_summary(active: Filter) -> None:
+    """With two or more rules cutting: how many documents more than one of them removes."""
+    both = active.overlap
+    if both is None or len(both.columns) < 2:
+        return
+    st.caption(f"{len(both.columns)} rules cut; {both.by_two_or_more:,} documents are removed by two or more of them. "
+               "Each cell: documents removed by both rules (the diagonal: by that rule).")
+    st.dataframe({"rule": both.columns, **{c: both.both[:, i].tolist() for i, c in enumerate(both.columns)}},
+                 hide_index=True, key="overlap")
+
+
+def _column_panel(corpus: Corpus, active: Filter, workspace, rule: Rule, hand: bool) -> None:
+    name = rule.column
+    low, high = corpus.bounds[name]
+    with st.container(border=True):
+        plot, controls = st.columns([3, 2])
+        counts, edges = corpus.histograms[name]
+        figure = histogram_figure(counts, edges, name, rule.low, rule.high,
+                                  kept=active.evaluation.kept_histograms.get(name))
+        plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
+        controls.slider(name, low, high, (low, high), key=f"rule_{name}", disabled=hand)
+        removed = active.evaluation.removed_by.get(name, 0)
+        tokens = active.evaluation.removed_tokens_by.get(name, 0)
+        controls.caption(f"this rule alone removes {removed:,} of {corpus.size:,} documents "
+                         f"({tokens:,} tokens), keeps {corpus.size - removed:,}")
+        if rule.low is not None or rule.high is not None:
+            _near_cut(controls, corpus, workspace, rule)
 
 
 def _near_cut(where, corpus: Corpus, workspace, rule: Rule) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 # Numeric columns that are bookkeeping or geometry, not something a curator thresholds.
-NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster"})
+NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster", "dup_group"})
 
 
 def numeric_columns(schema: pa.Schema) -> list[str]:
@@ -170,3 +170,34 @@ def evaluate(rules: list[Rule], values_of: dict[str, np.ndarray], tokens: np.nda
         keep &= passed
     kept = {name: kept_counts(index, keep, bins) for name, (index, bins) in (bins_of or {}).items()}
     return Evaluation(keep, summarize(keep, tokens), removed_by, removed_tokens_by, kept)
+
+
+def boolean_columns(schema: pa.Schema) -> list[str]:
+    """Flag columns (e.g. `dup_keep`): the filter panel offers "only where it is true"."""
+    return [f.name for f in schema if pa.types.is_boolean(f.type)]
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """How the active rules' removals overlap: what one cut adds to another."""
+
+    columns: list[str]
+    both: np.ndarray  # both[i, j]: documents removed by rule i and by rule j (the diagonal: by rule i)
+    by_two_or_more: int
+
+
+def overlap(rules: list[Rule], values_of: dict[str, np.ndarray]) -> Overlap:
+    """Pairwise overlap of the documents the set (non-open) rules remove."""
+    cutting = [r for r in rules if r.low is not None or r.high is not None]
+    if not cutting:
+        return Overlap([], np.zeros((0, 0), dtype=np.int64), 0)
+    removed = [np.packbits(~r.mask(values_of[r.column])) for r in cutting]  # 8 documents a byte
+    k = len(removed)
+    both = np.zeros((k, k), dtype=np.int64)
+    for i in range(k):
+        for j in range(i, k):
+            both[i, j] = both[j, i] = int(np.bitwise_count(removed[i] & removed[j]).sum())
+    count = np.zeros(len(removed[0]) * 8, dtype=np.uint8)
+    for packed in removed:
+        count += np.unpackbits(packed)
+    return Overlap([r.column for r in cutting], both, int(np.count_nonzero(count >= 2)))

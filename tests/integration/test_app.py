@@ -262,3 +262,22 @@ def test_preload_fills_the_caches_the_first_page_reads(monkeypatch, workspace, t
     loaded = data.corpus(path, version)
     assert loaded.size == N
     assert data.snippets(path, version)[loaded.position["evil"]] == EVIL
+
+
+def test_a_boolean_column_is_a_flag_and_cutting_rules_show_their_overlap(monkeypatch, tmp_path, stdlib_rows):
+    rows = [{**r, "reviewed": i % 3 == 0} for i, r in enumerate(stdlib_rows[:40])]
+    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
+    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    app = _run(monkeypatch, ws.root)
+    app.checkbox(key="flag_reviewed").check().run()
+    assert not app.exception
+    assert "kept 14 documents" in _kept(app)
+    assert app.sidebar.text_area(key="predicate_text").value == "(reviewed = true)"
+    assert len(ws.select("reviewed = true")) == 14
+    for name in ("chars", "words"):
+        low, high = app.slider(key=f"rule_{name}").value
+        app.slider(key=f"rule_{name}").set_value((low, (low + high) // 10)).run()
+    table = [d.value for d in app.dataframe if "rule" in d.value.columns][0]
+    assert table["rule"].tolist() == ["chars", "words"]
+    removed_chars = ws.count(f"chars > {app.slider(key='rule_chars').value[1]}")
+    assert table["chars"].tolist()[0] == removed_chars

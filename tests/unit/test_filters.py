@@ -186,3 +186,23 @@ def test_evaluate_ands_the_base_mask_and_open_rules_keep_missing_values():
     assert (both.summary.removed_docs, both.summary.removed_tokens) == (3, 17)
     none = evaluate([], values_of, tokens)
     assert none.keep.all() and none.removed_by == {} and none.summary.removed_docs == 0
+
+
+def test_overlap_counts_documents_removed_by_each_pair_of_rules():
+    from indexing.filters import overlap
+
+    values_of = {"a": np.array([1.0, 2.0, 3.0, 4.0, 5.0]), "b": np.array([5.0, 4.0, 3.0, 2.0, np.nan]),
+                 "c": np.array([0.0, 0.0, 0.0, 0.0, 0.0])}
+    rules = [Rule("a", low=3), Rule("b", high=3.5), Rule("c")]  # a removes 0,1; b removes 0,1,4 (NaN); c is open
+    result = overlap(rules, values_of)
+    assert result.columns == ["a", "b"]
+    assert result.both.tolist() == [[2, 2], [2, 3]]
+    assert result.by_two_or_more == 2
+    assert overlap([Rule("c")], values_of).by_two_or_more == 0
+
+
+def test_boolean_columns_are_the_flags():
+    from indexing.filters import boolean_columns
+
+    schema = pa.schema([("id", pa.string()), ("dup_keep", pa.bool_()), ("tokens", pa.int64())])
+    assert boolean_columns(schema) == ["dup_keep"]
