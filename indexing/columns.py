@@ -14,6 +14,9 @@ from typing import Any, Iterable
 
 import pyarrow as pa
 
+from .language import LANGUAGE_COLUMNS
+from .rules import RULE_COLUMNS
+
 # Columns that Loupe owns. A source field with one of these names is kept under
 # `<name>_src` so that nothing the curator had is lost.
 RESERVED = frozenset(
@@ -22,8 +25,13 @@ RESERVED = frozenset(
 )
 
 
+# Signal columns that Loupe computes from the text (rule suites, language): a source
+# field of that name is kept as `<name>_src` too, so the signal never overwrites it.
+SIGNALS = frozenset(RULE_COLUMNS) | frozenset(LANGUAGE_COLUMNS)
+
+
 def stored_name(field: str) -> str:
-    return f"{field}_src" if field in RESERVED else field
+    return f"{field}_src" if field in RESERVED or field in SIGNALS else field
 
 
 def _plain(value: Any) -> Any:

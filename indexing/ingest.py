@@ -20,11 +20,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import align, field_columns, rename_fields
+from .columns import SIGNALS, align, field_columns, rename_fields
 from .embedder import Embedder
+from .language import language_columns
 from .prefetch import prefetch
 from .progress import Quiet, Reporter
 from .records import Record, Rejection, SourceError
+from .rules import compute_rules
 from .signals import TOKENS, basic_signals
 from .sources import Source, open_source
 from .state import SourceState, WorkspaceState
@@ -270,6 +272,7 @@ class Ingest:
     def _chunks(self, plans: list[_Plan], advance) -> Iterator[_Chunk]:
         known = {f.name: f.type for f in (self.store.docs_schema() or [])}
         ids = self.store.read_docs(columns=["id"]).column("id").to_pylist() if known else []
+        self._stored_before, self._noted = len(ids), False
         seen = dict.fromkeys(ids, "in the workspace")
         consumed = {self.options.text_field, self.options.id_field}
         for plan in plans:
@@ -298,7 +301,18 @@ class Ingest:
         fields = [rename_fields(record.fields, consumed) for _, _, record in rows]
         columns, new_fields = field_columns(fields, known, self.report.warnings)
         known.update({f.name: f.type for f in new_fields})
-        columns.update(basic_signals(texts))
+        signals = {**basic_signals(texts), **compute_rules(texts), **language_columns(texts)}
+        for name, values in signals.items():
+            if name not in known:  # a table from before these signals gains the column
+                new_fields.append(pa.field(name, values.type))
+                known[name] = values.type
+                if self._stored_before and name in SIGNALS and not self._noted:
+                    self._noted = True
+                    self.report.notes.append(
+                        f"rule and language columns are new to this workspace: the {self._stored_before:,} rows "
+                        "stored before have none yet; `loupe signals -w WORKSPACE` computes them"
+                    )
+        columns.update(signals)
         tokens = self.embedder.count_tokens(texts) if texts else []
         columns[TOKENS] = pa.array(tokens, pa.int64())
         self.report.timed("signals", time.perf_counter() - started)

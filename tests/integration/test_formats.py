@@ -67,7 +67,7 @@ def test_format_is_indexed_with_its_fields(kind, tmp_path):
     else:
         assert docs.schema.field("n").type == pa.int64()
         assert sorted(docs.column("n").to_pylist()) == list(range(12))
-        assert set(docs.column("lang").to_pylist()) == {"en"}
+        assert set(docs.column("lang_src").to_pylist()) == {"en"}
     if kind == "hf":
         assert sorted(set(docs.column("split").to_pylist())) == ["test", "train"]
         assert any(i.endswith("[train]:1") for i in docs.column("id").to_pylist())

@@ -252,7 +252,7 @@ def test_the_manifest_records_what_where_and_how_much(tmp_path):
     ws.index([write_jsonl(tmp_path / "c.jsonl", _rows()[:10])])
     ws.labels.add(["d01", "d02", "d04"], "quality", "good", author="tester")
     ws.labels.add(["d03", "d04"], "quality", "bad", author="tester")  # d04: good, then bad
-    ws.labels.add("d03", "lang", "en", author="tester")
+    ws.labels.add("d03", "language", "en", author="tester")
     tokens = dict(zip(*(ws.docs(columns=["id", "tokens"]).column(c).to_pylist() for c in ("id", "tokens"))))
     before = datetime.now(timezone.utc).replace(microsecond=0)
     result = export(ws, "labelled", ids=["d01", "d02", "d02", "d09"], where="tokens > 1", format="parquet",
@@ -272,7 +272,7 @@ def test_the_manifest_records_what_where_and_how_much(tmp_path):
                    "bytes": (result.path / "part-00000.parquet").stat().st_size}],
         "kept": {"documents": 3, "tokens": sum(tokens[i] for i in kept)},
         "removed": {"documents": 7, "tokens": sum(t for i, t in tokens.items() if i not in kept)},
-        "labels": {"quality": {"bad": 2, "good": 2}, "lang": {"en": 1}},
+        "labels": {"quality": {"bad": 2, "good": 2}, "language": {"en": 1}},
         "workspace": {"path": str((tmp_path / "ws").resolve()), "lance_version": ws.store.version(),
                       "model": "hash:32", "dimension": 32},
         "include_removed": False,

@@ -46,8 +46,8 @@ def test_saved_scheme_round_trips_through_the_file(ws):
     loaded = ws.label_scheme()
     assert loaded == scheme and list(loaded) == ["topic", "quality"]  # order kept
     assert Workspace.open(ws.root).label_scheme() == scheme  # another tab reads the same
-    ws.save_label_scheme({"lang": ["en"]})  # a save replaces the whole scheme
-    assert ws.label_scheme() == {"lang": ["en"]}
+    ws.save_label_scheme({"language": ["en"]})  # a save replaces the whole scheme
+    assert ws.label_scheme() == {"language": ["en"]}
 
 
 def test_values_are_stripped_and_deduplicated_on_save(ws):
@@ -58,13 +58,13 @@ def test_values_are_stripped_and_deduplicated_on_save(ws):
 def test_labelled_names_and_values_are_merged_in(ws):
     ws.labels.add(["d1", "d2"], "quality", "meh")
     ws.labels.add(["d3"], "quality", "good")
-    ws.labels.add(["d4"], "lang", "fr")
-    assert ws.label_scheme() == {"quality": ["good", "bad", "meh"], "lang": ["fr"]}
-    ws.save_label_scheme({"lang": ["en", "de"]})
+    ws.labels.add(["d4"], "language", "fr")
+    assert ws.label_scheme() == {"quality": ["good", "bad", "meh"], "language": ["fr"]}
+    ws.save_label_scheme({"language": ["en", "de"]})
     saved = _file(ws).read_text(encoding="utf-8")
-    assert ws.label_scheme() == {"lang": ["en", "de", "fr"], "quality": ["meh", "good"]}
+    assert ws.label_scheme() == {"language": ["en", "de", "fr"], "quality": ["meh", "good"]}
     assert _file(ws).read_text(encoding="utf-8") == saved  # merging is a read, never a write
-    assert load_scheme(ws.root) == {"lang": ["en", "de"]}  # without labels: the file alone
+    assert load_scheme(ws.root) == {"language": ["en", "de"]}  # without labels: the file alone
 
 
 @pytest.mark.parametrize(

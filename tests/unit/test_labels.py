@@ -223,16 +223,16 @@ def test_pivot_has_one_column_per_name(ws):
     labels = ws.labels
     labels.add(["d1", "d2"], "quality", "good")
     labels.add(["d2", "d3"], "topic", "dates")
-    labels.add(["d3"], "lang", "en")
-    labels.add(["d3"], "lang", None)  # lang has no current label left, but stays a column
+    labels.add(["d3"], "language", "en")
+    labels.add(["d3"], "language", None)  # language has no current label left, but stays a column
     pivot = labels.pivot()
     assert pivot.schema == pa.schema(
-        [("doc_id", pa.string()), ("lang", pa.string()), ("quality", pa.string()), ("topic", pa.string())]
+        [("doc_id", pa.string()), ("language", pa.string()), ("quality", pa.string()), ("topic", pa.string())]
     )
     assert pivot.to_pylist() == [
-        {"doc_id": "d1", "lang": None, "quality": "good", "topic": None},
-        {"doc_id": "d2", "lang": None, "quality": "good", "topic": "dates"},
-        {"doc_id": "d3", "lang": None, "quality": None, "topic": "dates"},
+        {"doc_id": "d1", "language": None, "quality": "good", "topic": None},
+        {"doc_id": "d2", "language": None, "quality": "good", "topic": "dates"},
+        {"doc_id": "d3", "language": None, "quality": None, "topic": "dates"},
     ]
     only = labels.pivot(["topic"])
     assert only.column_names == ["doc_id", "topic"] and only["doc_id"].to_pylist() == ["d2", "d3"]
