@@ -281,6 +281,10 @@ def demo(
 
 # Commands kept in their own modules (app/cli_<topic>.py) register on import, one line each:
 # (keep this block just above main(): `python -m app.cli` must see every command)
+from app import cli_classify  # noqa: E402,F401
+from app import cli_dedup  # noqa: E402,F401
+from app import cli_budget  # noqa: E402,F401
+from app import cli_signals  # noqa: E402,F401
 
 
 def main() -> None:
@@ -288,4 +292,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run as `python -m app.cli`, this file is __main__; the command modules registered on the
+    # `cli` of the importable copy, so that is the one to run
+    from app.cli import main as registered_main
+
+    registered_main()

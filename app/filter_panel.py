@@ -8,6 +8,7 @@ is the filter, evaluated by the engine (labels included), and the sliders rest.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,8 @@ import streamlit as st
 from app.data import Corpus, predicate_mask
 from components.histogram import histogram_figure
 from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, near_threshold, overlap
+from indexing.classify import percentile_threshold
+from indexing.rules import PRESETS
 from indexing.selection import SelectionError
 
 HAND = "hand_predicate"
@@ -130,6 +133,7 @@ def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tupl
     hand = bool(st.session_state.get(HAND))
     if hand:
         st.info("The predicate is being edited as text in the sidebar; these sliders apply again when you switch that off.")
+    _presets(corpus, hand)
     _overlap_summary(active)
     by_column = {r.column: r for r in active.rules}
     for title, names in column_groups(corpus.filterable).items():
@@ -148,6 +152,43 @@ def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tupl
             values = [c for c in categories if c is not None]
             st.multiselect(f"Remove documents whose {name} is", values, key=f"exclude_{name}", disabled=hand,
                            help="Unlabelled documents stay.")
+
+
+def _set_rules(corpus: Corpus, rules: list[Rule], clear_others: bool) -> None:
+    """Move the sliders to `rules` (a preset's published thresholds), within each column's range."""
+    wanted = {r.column: r for r in rules}
+    for name in corpus.filterable:
+        low, high = corpus.bounds[name]
+        rule = wanted.get(name)
+        if rule is None:
+            if clear_others:
+                st.session_state[f"rule_{name}"] = (low, high)
+            continue
+        start = low if rule.low is None else min(max(rule.low, low), high)
+        end = high if rule.high is None else max(min(rule.high, high), low)
+        if name in corpus.integer:  # keep >= 49.5 on whole numbers is keep >= 50
+            start, end = math.ceil(start), math.floor(end)
+        st.session_state[f"rule_{name}"] = (start, end)
+
+
+def _presets(corpus: Corpus, hand: bool) -> None:
+    """One button per published rule set whose columns this workspace has."""
+    usable = {name: rules for name, rules in PRESETS.items() if any(r.column in corpus.bounds for r in rules)}
+    cells = st.columns(len(usable) + 1)
+    for cell, (name, rules) in zip(cells, usable.items()):
+        cell.button(f"{name} preset", key=f"preset_{name}", on_click=_set_rules, args=(corpus, rules, False),
+                    disabled=hand, use_container_width=True,
+                    help=f"Set the {len(rules)} published thresholds of {name} (other rules stay as they are).")
+    cells[-1].button("Clear all thresholds", key="preset_clear", on_click=_set_rules, args=(corpus, [], True),
+                     disabled=hand, use_container_width=True)
+
+
+def _keep_top(corpus: Corpus, name: str) -> None:
+    """'Keep the top N%' of a score: the slider's low end moves to that percentile."""
+    percent = st.session_state.get(f"top_{name}")
+    low, high = corpus.bounds[name]
+    cut = percentile_threshold(corpus.values_of[name], percent / 100) if percent else low
+    st.session_state[f"rule_{name}"] = (min(max(float(cut), low), high), high)
 
 
 def _overlap_summary(active: Filter) -> None:
@@ -170,7 +211,12 @@ def _column_panel(corpus: Corpus, active: Filter, workspace, rule: Rule, hand: b
         figure = histogram_figure(counts, edges, name, rule.low, rule.high,
                                   kept=active.evaluation.kept_histograms.get(name))
         plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
-        controls.slider(name, low, high, (low, high), key=f"rule_{name}", disabled=hand)
+        controls.slider(name, low, high, (low, high), key=f"rule_{name}", disabled=hand,
+                        step=None if name in corpus.integer else (high - low) / 1000)
+        if name.startswith("score_"):
+            controls.number_input("keep the top %", 0.0, 100.0, None, 1.0, key=f"top_{name}", disabled=hand,
+                                  on_change=_keep_top, args=(corpus, name),
+                                  help="Sets the threshold at this percentile of the scores.")
         removed = active.evaluation.removed_by.get(name, 0)
         tokens = active.evaluation.removed_tokens_by.get(name, 0)
         controls.caption(f"this rule alone removes {removed:,} of {corpus.size:,} documents "

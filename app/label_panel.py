@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from indexing import classify
 from indexing.label_scheme import parse_values
 from indexing.labels import LabelError
 from indexing.queue import ORDERS, labelling_queue
 
 SKIPPED = "queue_skipped"
+ACTIVE_ORDERS = ("uncertain", "likely positive")  # active learning, once a classifier is trained on the label
 MESSAGE = "label_message"
 
 
@@ -87,10 +89,20 @@ def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what
 def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], source: str) -> None:
     left, right = st.columns(2)
     name = left.selectbox("Label name", list(scheme), key="queue_name")
-    order = right.radio("Order", ORDERS, horizontal=True, key="queue_order",
-                        help="random: an unbiased sample; nearest: most like what is already labelled")
+    trained = _classifier_for(workspace, name)
+    orders = [*ORDERS, *(ACTIVE_ORDERS if trained else ())]
+    order = right.radio("Order", orders, horizontal=True, key="queue_order",
+                        help="random: an unbiased sample; nearest: most like what is already labelled; with a "
+                             "classifier for this label: uncertain (scores nearest the boundary) or likely positive")
     skipped = st.session_state.setdefault(SKIPPED, set())
-    queue = [i for i in labelling_queue(workspace, candidates, name, order, limit=len(skipped) + 50) if i not in skipped]
+    limit = len(skipped) + 50
+    if order == "uncertain":
+        queue = classify.uncertain(workspace, trained, candidates, limit)
+    elif order == "likely positive":
+        queue = classify.likely_positive(workspace, trained, candidates, limit)
+    else:
+        queue = labelling_queue(workspace, candidates, name, order, limit=limit)
+    queue = [i for i in queue if i not in skipped]
     if not queue:
         st.caption(f"Every document of {source} has a {name} label (or was skipped).")
         return
@@ -103,6 +115,13 @@ def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], sourc
                     use_container_width=True, type="primary")
     cells[-1].button("skip", key="queue_skip", on_click=skipped.add, args=(doc_id,), use_container_width=True)
     st.code(text[0].as_py() if len(text) else "", language=None, wrap_lines=True)
+
+
+def _classifier_for(workspace, label: str) -> str | None:
+    """The most recently trained classifier on `label`, which steers the active-learning orders."""
+    trained = [classify.load(workspace, n) for n in classify.list_classifiers(workspace)]
+    trained = sorted((c for c in trained if c.label == label), key=lambda c: c.trained_at)
+    return trained[-1].name if trained else None
 
 
 def _scheme_editor(workspace, scheme: dict[str, list[str]]) -> None:

@@ -14,6 +14,9 @@ import numpy as np
 import streamlit as st
 
 from app import data, state
+from app.budget_panel import budget_tab
+from app.classify_panel import classify_tab
+from app.dedup_panel import dedup_tab
 from app.export_panel import export_tab
 from app.filter_panel import current_filter, filter_tab, sidebar_summary
 from app.label_panel import label_tab, show_message
@@ -36,7 +39,8 @@ path = os.environ.get("LOUPE_WORKSPACE", "")
 if not path or not (Path(path) / "workspace.json").exists():
     _stop(f"No Loupe workspace at `{path or '(none given)'}`. Create one with `loupe index SOURCE -w {path or 'WS'}`.")
 if is_busy(Path(path)):
-    _stop(f"`{path}` is still being indexed. This page will be ready when `loupe index` finishes; reload then.")
+    _stop(f"`{path}` is being written (by `loupe index`, or a dedup or training run). This page will be "
+          "ready when that finishes; reload then.")
 try:
     workspace = data.open_workspace(path)
 except WorkspaceError as error:
@@ -75,7 +79,8 @@ chosen = state.selection()
 
 # ---- pages --------------------------------------------------------------------
 show_message()
-explore, filters, labelling, exporting = st.tabs(["Map", "Filters", "Label", "Export"])
+explore, filters, labelling, classifying, duplicates, budgeting, exporting = st.tabs(
+    ["Map", "Filters", "Label", "Classify", "Duplicates", "Budget", "Export"])
 with explore:
     left, right = st.columns([3, 2])
     with left:
@@ -93,5 +98,11 @@ with filters:
     filter_tab(corpus, active, workspace, labels)
 with labelling:
     label_tab(workspace, scheme, selected, chosen.what if chosen else None, results_ids, selected or kept_ids)
+with classifying:
+    classify_tab(workspace, scheme)
+with duplicates:
+    dedup_tab(workspace, [c for c in corpus.values_of if c.startswith("score_")])
+with budgeting:
+    budget_tab(workspace, corpus, active.predicate, active.evaluation.summary.kept_tokens)
 with exporting:
     export_tab(workspace, corpus, active, selected, chosen.what if chosen else None)

@@ -158,7 +158,30 @@ class Workspace:
                 vectors = self._faiss(rows, report, progress)
                 coords = self._project(rows, vectors, report, progress)
                 self._cluster(rows, vectors, coords, clusters, report, progress)
+        if rows != before:
+            self._refresh_derived(report, progress)
         return report
+
+    def _refresh_derived(self, report: IndexReport, progress: Reporter) -> None:
+        """Columns computed from the whole corpus cover new rows too: every saved
+        classifier scores them, and the last dedup runs again with its settings, so a
+        `score_<name>` threshold or `dup_keep = true` never silently drops them as null
+        (each takes its own writer lock)."""
+        from .classify import list_classifiers, rescore
+        from .dedup import dedup, last_run
+
+        started = time.perf_counter()
+        names = list_classifiers(self)
+        for name in names:
+            rescore(self, name, progress)
+        if names:
+            report.timed("rescore", time.perf_counter() - started)
+        previous = last_run(self)
+        if previous:
+            started = time.perf_counter()
+            dedup(self, previous["method"], previous["threshold"], keep=previous["keep"],
+                  score_column=previous.get("score_column"), progress=progress)
+            report.timed("dedup", time.perf_counter() - started)
 
     def _check_model(self, embedder: Embedder) -> None:
         if self.state.dimension and self.state.dimension != embedder.dimension:

@@ -145,3 +145,34 @@ def test_markup_in_a_document_is_shown_as_text(page):
     assert page.dialogs == []
     assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert page.evaluate("() => [...document.scripts].filter(s => s.text.includes('alert(')).length") == 0
+
+
+def test_label_seeds_train_and_keep_a_top_percentile(page, workspace):
+    page.get_by_role("tab", name="Label").click()
+    seeds = {"good": 0, "bad": 0}
+    while min(seeds.values()) < 4:  # label from the queue as a curator would: prose good, code bad
+        _settle(page)
+        caption = page.get_by_text(re.compile(r"order · next: ")).inner_text()
+        doc_id = caption.split("next: ", 1)[1].strip()
+        value = "bad" if "function_source" in doc_id else "good"
+        if seeds[value] >= 4 or doc_id == "evil":
+            page.locator(".st-key-queue_skip button").click()
+            continue
+        page.locator(f".st-key-queue_{value} button").click()
+        seeds[value] += 1
+        expect(page.get_by_text(f"quality = {value} on 1 document")).to_be_visible(timeout=TIMEOUT)
+    assert sorted(workspace.labels.counts()["quality"].values()) == [4, 4]
+    page.get_by_role("tab", name="Classify").click()
+    page.locator(".st-key-train button").click()
+    expect(page.get_by_text(re.compile(r"trained quality on 4 \+ 4 seeds"))).to_be_visible(timeout=60_000)
+    assert "score_quality" in workspace.store.docs_schema().names
+    _settle(page)
+    page.get_by_role("tab", name="Filters").click()
+    top = page.locator(".st-key-top_score_quality input")
+    top.fill("25")
+    top.press("Enter")
+    _settle(page)
+    kept = _kept(page)
+    predicate = _sidebar(page).locator("textarea").input_value()
+    assert "score_quality >=" in predicate
+    assert kept == len(workspace.select(predicate)) and abs(kept - 0.25 * N) <= 2

@@ -281,3 +281,70 @@ def test_a_boolean_column_is_a_flag_and_cutting_rules_show_their_overlap(monkeyp
     assert table["rule"].tolist() == ["chars", "words"]
     removed_chars = ws.count(f"chars > {app.slider(key='rule_chars').value[1]}")
     assert table["chars"].tolist()[0] == removed_chars
+
+
+def test_a_preset_sets_every_published_threshold_at_once(monkeypatch, workspace):
+    from indexing.rules import PRESETS
+
+    app = _run(monkeypatch, workspace.root)
+    app.button(key="preset_Gopher").click().run()
+    assert not app.exception
+    predicate = app.sidebar.text_area(key="predicate_text").value
+    set_columns = [r.column for r in PRESETS["Gopher"] if f"{r.column} " in predicate]
+    assert len(set_columns) >= 3  # the rules that cut anything in this corpus show in the predicate
+    assert f"kept {len(workspace.select(predicate))} documents" in _kept(app)
+    app.button(key="preset_clear").click().run()
+    assert app.sidebar.text_area(key="predicate_text").value == ""
+
+
+def test_train_a_classifier_then_keep_the_top_percent_and_queue_by_uncertainty(monkeypatch, workspace):
+    rows = workspace.docs(columns=["id", "kind"]).to_pylist()
+    workspace.labels.add([r["id"] for r in rows if r["kind"] == "function_doc"][:8], "quality", "good")
+    workspace.labels.add([r["id"] for r in rows if r["kind"] == "function_source"][:8], "quality", "bad")
+    app = _run(monkeypatch, workspace.root)
+    app.button(key="train").click().run()
+    assert not app.exception
+    assert "score_quality" in workspace.store.docs_schema().names
+    metrics = [d.value for d in app.dataframe if "ROC AUC" in d.value.columns][0]
+    assert metrics["seeds"].tolist() == ["8 + 8"]
+    app.number_input(key="top_score_quality").set_value(25.0).run()
+    assert not app.exception
+    kept = int(_kept(app).split("kept ")[1].split(" documents")[0])
+    assert abs(kept - 0.25 * N) <= 2
+    assert kept == len(workspace.select(app.sidebar.text_area(key="predicate_text").value))
+    app.radio(key="queue_order").set_value("uncertain").run()
+    assert not app.exception
+    assert [c.value for c in app.caption if "uncertain order · next:" in c.value]
+
+
+def test_duplicates_are_found_shown_side_by_side_and_dropped_by_the_flag(monkeypatch, tmp_path, stdlib_rows):
+    rows = stdlib_rows[:30] + [{**r, "id": r["id"] + "-copy", "text": "  " + r["text"].upper()} for r in stdlib_rows[:3]]
+    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
+    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    app = _run(monkeypatch, ws.root)
+    app.selectbox(key="dedup_method").set_value("exact").run()
+    app.button(key="dedup_run").click().run()
+    assert not app.exception
+    removed = ws.count("dup_keep = false")
+    table = {r["id"]: r for r in ws.docs(columns=["id", "dup_group", "dup_keep"]).to_pylist()}
+    for original in stdlib_rows[:3]:
+        pair = table[original["id"]], table[original["id"] + "-copy"]
+        assert pair[0]["dup_group"] == pair[1]["dup_group"] is not None
+        assert sorted([pair[0]["dup_keep"], pair[1]["dup_keep"]]) == [False, True]
+    assert removed >= 3
+    assert [h for h in app.get("html")]  # the side-by-side difference of a group
+    app.checkbox(key="flag_dup_keep").check().run()
+    assert f"kept {33 - removed} documents" in _kept(app)
+
+
+def test_a_token_budget_becomes_the_selection(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    total = int(workspace.docs(columns=["tokens"])["tokens"].to_numpy().sum())
+    app.number_input(key="budget_tokens").set_value(total // 3)
+    app.selectbox(key="budget_balance").set_value("cluster")
+    app.button(key="budget_select").click().run()
+    assert not app.exception
+    caption = [c.value for c in app.caption if c.value.startswith("Selection: budget")][0]
+    chosen = app.session_state["selection"].ids
+    tokens = sum(workspace.by_ids(list(chosen), ["tokens"])["tokens"].to_pylist())
+    assert 0 < tokens <= total // 3 and f"budget of {tokens:,} tokens" in caption

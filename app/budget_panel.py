@@ -1,0 +1,60 @@
+"""The Budget tab: the best documents that fit a token budget, optionally balanced.
+
+The result becomes the selection, so the map shows it, the Label tab can label it
+and the export form can write it. Candidates are what the filter keeps.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import state
+from app.label_panel import MESSAGE, show_message
+from components.mix_figure import mix_figure
+from indexing.budget import select_budget
+
+RESULT = "budget_result"
+RANDOM = "(random order)"
+NOTHING = "(no balance)"
+
+
+def budget_tab(workspace, corpus, predicate: str | None, kept_tokens: int) -> None:
+    show_message()
+    st.subheader("Select within a token budget")
+    st.caption(f"Among the documents the filter keeps ({kept_tokens:,} tokens).")
+    left, middle, right = st.columns(3)
+    tokens = left.number_input("Token budget", min_value=1, value=max(1, kept_tokens // 2), step=1000,
+                               key="budget_tokens")
+    scores = [c for c in corpus.values_of if c.startswith("score_")]
+    others = [c for c in corpus.values_of if not c.startswith("score_")]
+    order_by = middle.selectbox("Best first by", [*scores, RANDOM, *others], key="budget_order",
+                                help="A classifier's score once one is trained; random order otherwise.")
+    balance = right.selectbox("Balance across", [NOTHING, "cluster", *(["lang"] if "lang" in _columns(workspace) else [])],
+                              key="budget_balance")
+    share = st.number_input("The most one group may take (share of the tokens; empty: twice an equal share)",
+                            0.01, 1.0, None, 0.01, key="budget_share", disabled=balance == NOTHING)
+    if st.button("Select", key="budget_select", type="primary"):
+        try:
+            chosen = select_budget(workspace, int(tokens), where=predicate,
+                                   order_by=None if order_by == RANDOM else order_by,
+                                   balance_by=None if balance == NOTHING else balance,
+                                   max_share=None if balance == NOTHING or share is None else float(share))
+        except ValueError as error:
+            st.error(str(error))
+        else:
+            state.select(f"budget of {chosen.tokens:,} tokens", chosen.ids)
+            st.session_state[RESULT] = (chosen.mix_before, chosen.mix_after)
+            unused = "" if chosen.tokens >= 0.95 * chosen.budget_tokens else (
+                f"; the cap of {chosen.max_share:.0%} per group left {chosen.budget_tokens - chosen.tokens:,} "
+                "tokens of the budget unused")
+            st.session_state[MESSAGE] = ("success", f"selected {chosen.docs:,} documents, {chosen.tokens:,} tokens{unused}")
+            st.rerun()
+    if RESULT in st.session_state:
+        before, after = st.session_state[RESULT]
+        for group in before:
+            st.plotly_chart(mix_figure(before[group], after.get(group, {}), f"share of tokens by {group}"),
+                            key=f"mix_{group}", config={"displayModeBar": False})
+
+
+def _columns(workspace) -> list[str]:
+    return workspace.store.docs_schema().names
