@@ -10,14 +10,13 @@ with all of one class first trains badly. Train with e.g.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..state import atomic_writer
 from .model import ClassifierError
 
 LABEL_PREFIX = "__label__"
@@ -53,21 +52,13 @@ def export_fasttext(workspace, label: str, path, positive: str | None = None, ne
     ids = current["doc_id"].take(pa.array(order)).to_pylist()
     value_of = dict(zip(current["doc_id"].to_pylist(), current["value"].to_pylist()))
     written = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            for start in range(0, len(ids), READ_IDS):
-                chunk = ids[start:start + READ_IDS]
-                found = workspace.store.read_docs(where=f"id IN ({_sql_list(chunk)})", columns=["id", "text"])
-                text_of = dict(zip(found["id"].to_pylist(), found["text"].to_pylist()))
-                for doc_id in chunk:
-                    if doc_id in text_of:  # a label on an id that is not (or no longer) a document is skipped
-                        out.write(fasttext_line(value_of[doc_id], text_of[doc_id]))
-                        written += 1
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as out:
+        for start in range(0, len(ids), READ_IDS):
+            chunk = ids[start:start + READ_IDS]
+            found = workspace.store.read_docs(where=f"id IN ({_sql_list(chunk)})", columns=["id", "text"])
+            text_of = dict(zip(found["id"].to_pylist(), found["text"].to_pylist()))
+            for doc_id in chunk:
+                if doc_id in text_of:  # a label on an id that is not (or no longer) a document is skipped
+                    out.write(fasttext_line(value_of[doc_id], text_of[doc_id]))
+                    written += 1
     return written
