@@ -12,6 +12,7 @@ import streamlit as st
 from app.label_panel import MESSAGE, show_message
 from components.progress import StreamlitReporter
 from indexing import classify
+from indexing.lock import WorkspaceBusy
 
 EVERY_UNLABELLED = "(every unlabelled document)"
 
@@ -35,7 +36,7 @@ def classify_tab(workspace, scheme: dict[str, list[str]]) -> None:
         try:
             trained = classify.train(workspace, label, positive, None if negative == EVERY_UNLABELLED else negative,
                                      name=name.strip() or label, progress=StreamlitReporter())
-        except ValueError as error:
+        except (ValueError, WorkspaceBusy) as error:  # bad settings, or another writer holds the workspace
             st.error(str(error))
         else:
             m = trained.metrics

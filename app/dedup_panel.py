@@ -12,6 +12,7 @@ from app.label_panel import MESSAGE, show_message
 from components.diff import diff_html
 from components.progress import StreamlitReporter
 from indexing import dedup
+from indexing.lock import WorkspaceBusy
 
 DEFAULT_THRESHOLD = {"exact": None, "minhash": 0.8, "semantic": 0.95}
 THRESHOLD_HELP = {"minhash": "estimated Jaccard similarity of word shingles", "semantic": "cosine similarity of embeddings"}
@@ -33,7 +34,7 @@ def dedup_tab(workspace, score_columns: list[str]) -> None:
         try:
             found = dedup.dedup(workspace, method, threshold, keep=keep, score_column=score,
                                 progress=StreamlitReporter())
-        except ValueError as error:
+        except (ValueError, WorkspaceBusy) as error:  # bad settings, or another writer holds the workspace
             st.error(str(error))
         else:
             st.session_state[MESSAGE] = ("success", f"{method}: {found.groups:,} groups, {found.duplicates:,} "
