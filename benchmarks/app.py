@@ -82,7 +82,7 @@ BAR_MAP_SECONDS = 1.0
 BAR_RSS_BYTES = 3_000_000_000
 BAR_FIRST_PAGE_SECONDS = 5.0
 
-SYNTHETIC_VERSION = 1  # bump when the synthetic workspace changes (rebuilds the cache)
+SYNTHETIC_VERSION = 2  # bump when the synthetic workspace changes (2: rule-suite and language columns)
 MARKER = "synthetic.json"  # written last into the workspace: the build finished
 MODEL = "hash:64"  # Loupe's hashing embedder: names the 64-d vectors, embeds queries
 BATCH_ROWS = 100_000  # rows per LanceDB commit while building (bounds memory)
@@ -159,7 +159,7 @@ def template_schema() -> pa.Schema:
     from indexing.ingest import IndexReport, Ingest, IngestOptions
 
     records = [{"id": f"t{i}", "text": f"template text number {i}", "kind": "prose",
-                "alpha_frac": 0.5 + i / 100, "lang_score": None if i % 3 else 0.9} for i in range(8)]
+                "alpha_frac": 0.5 + i / 100} for i in range(8)]
     with tempfile.TemporaryDirectory(prefix="loupe-bench-app-") as tmp:
         ws = Workspace.create(Path(tmp) / "ws", model=MODEL, id_field="id")
         source = Path(tmp) / "template.jsonl"
@@ -255,11 +255,26 @@ def _batch(layout: Layout, schema, start: int, n: int, source: str,
         "y": pa.array(xy[:, 1].astype(np.float32)),
         "cluster": pa.array(cluster),
     }
+    for field in schema:  # Loupe's own signal columns (rule suites, language): plausible values
+        if field.name not in columns:
+            columns[field.name] = _synthetic_signal(field, n, rng)
     missing = set(schema.names) ^ set(columns)
     if missing:
         raise RuntimeError(f"the synthetic rows and the ingest schema differ in {sorted(missing)}")
     table = pa.Table.from_arrays([columns[f.name].cast(f.type) for f in schema], schema=schema)
     return table, vectors
+
+
+def _synthetic_signal(field: pa.Field, n: int, rng: np.random.Generator) -> pa.Array:
+    """Values for a column the ingest computes (the rule suites, `lang`): fractions in
+    [0, 1], small counts, or a language code; the app only needs their shape and count."""
+    if pa.types.is_floating(field.type):
+        return pa.array(rng.beta(2.0, 5.0, n))
+    if pa.types.is_integer(field.type):
+        return pa.array(rng.poisson(3.0, n).astype(np.int64))
+    if pa.types.is_string(field.type):
+        return pa.array(np.array(["en", "de", "fr", "es", "zh"])[rng.choice(5, n, p=[0.7, 0.1, 0.1, 0.05, 0.05])])
+    raise RuntimeError(f"no synthetic values for {field.name} ({field.type})")
 
 
 def _clusters_table(layout: Layout, docs) -> pa.Table:
