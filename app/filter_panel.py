@@ -20,6 +20,7 @@ from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, eval
 from indexing.classify import percentile_threshold
 from indexing.rules import PRESETS
 from indexing.selection import SelectionError
+from indexing.sql import quote_identifier, sql_list
 
 HAND = "hand_predicate"
 TEXT = "predicate_text"
@@ -55,10 +56,6 @@ def _rules(corpus: Corpus) -> list[Rule]:
     return rules_from(corpus, {n: state[f"rule_{n}"] for n in corpus.filterable if f"rule_{n}" in state})
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _conditions(corpus: Corpus, labels: dict[str, tuple[np.ndarray, list]]) -> tuple[np.ndarray | None, str | None]:
     """Label exclusions (unlabelled documents stay) and flags ("only where dup_keep is true"),
     as one mask and the predicate that means the same."""
@@ -72,11 +69,11 @@ def _conditions(corpus: Corpus, labels: dict[str, tuple[np.ndarray, list]]) -> t
         excluded = st.session_state.get(f"exclude_{name}") or []
         if excluded:
             narrow(~np.isin(codes, [categories.index(v) for v in excluded if v in categories]))
-            parts.append(f"{name} NOT IN ({', '.join(_sql_string(v) for v in excluded)})")
+            parts.append(f"{quote_identifier(name)} NOT IN ({sql_list(excluded)})")
     for name, values in corpus.flags.items():
         if st.session_state.get(f"flag_{name}"):
             narrow(values)
-            parts.append(f"{name} = true")
+            parts.append(f"{quote_identifier(name)} = true")
     return keep, " AND ".join(parts) or None
 
 

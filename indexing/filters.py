@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from .sql import quote_identifier
+
 # Numeric columns that are bookkeeping or geometry, not something a curator thresholds.
 NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster", "dup_group"})
 
@@ -45,7 +47,7 @@ class Rule:
         return keep
 
     def predicate(self) -> str:
-        name = f"`{self.column}`" if not self.column.isidentifier() else self.column
+        name = quote_identifier(self.column)
         parts = []
         if self.low is not None:
             parts.append(f"{name} >= {_literal(self.low)}")

@@ -29,6 +29,7 @@ from .records import Record, Rejection, SourceError
 from .rules import compute_rules
 from .signals import TOKENS, basic_signals
 from .sources import Source, open_source
+from .sql import quote_string
 from .state import SourceState, WorkspaceState
 from .store import Store
 
@@ -156,10 +157,6 @@ def _id_prefix(path: str) -> str:
     return Path(path).as_posix().rstrip("/")
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 class Ingest:
     """One run of the ingest pass over some sources into one workspace."""
 
@@ -208,7 +205,7 @@ class Ingest:
         return plans
 
     def _resume_point(self, key: str) -> int:
-        stored = self.store.read_docs(where=f"_source = {_sql_string(key)}", columns=["_ordinal"])
+        stored = self.store.read_docs(where=f"_source = {quote_string(key)}", columns=["_ordinal"])
         if stored.num_rows == 0:
             return 0
         return int(pc.max(stored.column("_ordinal")).as_py()) + 1
@@ -374,6 +371,6 @@ class Ingest:
     def _finish(self, plan: _Plan) -> None:
         plan.state.complete = True
         plan.state.records = plan.total
-        plan.state.stored = self.store.count(f"_source = {_sql_string(plan.source.key)}")
+        plan.state.stored = self.store.count(f"_source = {quote_string(plan.source.key)}")
         plan.state.rejected = max(0, plan.selected() - plan.state.stored)
         self.state.save(self.root)

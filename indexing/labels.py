@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .columns import RESERVED as DOCS_RESERVED
+from .sql import quote_string
 from .store import LABELS, LABELS_SCHEMA, Store
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -55,10 +56,6 @@ def default_author() -> str:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return "unknown"
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _pair_keys(events: pa.Table) -> pa.ChunkedArray:
@@ -112,7 +109,7 @@ class Labels:
     def current(self, name: str | None = None) -> pa.Table:
         """doc_id, name, value, author, at: the current label per (doc_id, name), without
         cleared ones; the most recently set last."""
-        where = None if name is None else f"name = {_sql_string(name)}"
+        where = None if name is None else f"name = {quote_string(name)}"
         events = self._events(where, ["doc_id", "name", "value", "author", "at", "action"])
         latest = latest_events(events)
         return latest.filter(pc.is_valid(latest["value"])).drop_columns(["action"])
@@ -147,7 +144,7 @@ class Labels:
 
     def history(self, doc_id: str) -> pa.Table:
         """Every event of `doc_id` (all names, undos included), oldest first."""
-        events = self._events(f"doc_id = {_sql_string(doc_id)}")
+        events = self._events(f"doc_id = {quote_string(doc_id)}")
         return events.take(pc.sort_indices(events, _ORDER))
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -23,16 +23,28 @@ def test_rule_mask_and_predicate():
     values = np.array([1, 5, 10, np.nan, 20], dtype=float)
     rule = Rule("tokens", low=5, high=10)
     assert rule.mask(values).tolist() == [False, True, True, False, False]
-    assert rule.predicate() == "tokens >= 5 AND tokens <= 10"
-    assert Rule("score", high=0.25).predicate() == "score <= 0.25"
+    assert rule.predicate() == "`tokens` >= 5 AND `tokens` <= 10"
+    assert Rule("score", high=0.25).predicate() == "`score` <= 0.25"
     assert Rule("odd name", low=1).predicate() == "`odd name` >= 1"
     assert Rule("tokens").mask(values).all()
 
 
 def test_combined_predicate_ands_rules_and_text():
     rules = [Rule("tokens", low=50), Rule("words"), Rule("score", high=0.5)]
-    assert combined_predicate(rules, "quality != 'bad'") == "(tokens >= 50) AND (score <= 0.5) AND (quality != 'bad')"
+    assert combined_predicate(rules, "quality != 'bad'") == "(`tokens` >= 50) AND (`score` <= 0.5) AND (quality != 'bad')"
     assert combined_predicate([Rule("tokens")]) is None
+
+
+@pytest.mark.parametrize("name", ["a`b", "``", "it's", 'say "hi"', "odd name", "select", "Tokens", "ünï", "a)b OR (1=1"])
+def test_rule_predicates_quote_any_column_name(name):
+    """issue 8, defect 2: a field name with a backtick (or any other character) broke the
+    app and the default export; a rule's predicate reads exactly its own column."""
+    from indexing.selection import filter_ids
+
+    table = pa.table({"id": ["a", "b", "c", "d"], name: [1.0, 5.0, 10.0, None], "other": [9, 9, 9, 9]})
+    rules = [Rule(name, low=5), Rule(name, high=9.5)]
+    assert filter_ids(table, rules[0].predicate()).to_pylist() == ["b", "c"]
+    assert filter_ids(table, combined_predicate(rules, "other = 9")).to_pylist() == ["b"]
 
 
 def test_summarize_counts_docs_and_tokens():
