@@ -14,8 +14,10 @@ the dialect LanceDB filters use) over:
 
 For example `tokens > 100 AND quality != 'bad'`, `cluster IN (3, 7)`,
 `kind = 'function_doc' AND topic = ''`. Column names are case-sensitive; quote an
-unusual one with backticks: `` `my field` > 2 ``. Only an expression is accepted
-(no `UNION`, no second statement).
+unusual one with backticks: `` `my field` > 2 `` (double a backtick inside). Only an
+expression is accepted (no `UNION`, no second statement), within the bounds of
+`indexing.sql.check_predicate` (length, nesting, operators, allowed functions), which
+every entry point checks before DataFusion or Lance sees the text.
 """
 
 from __future__ import annotations
@@ -25,11 +27,9 @@ from typing import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .sql import SelectionError, predicate_problem, shorten  # SelectionError: imported from here too
+
 SKIPPED = ("vector",)  # never a selection column: not a scalar, and the largest by far
-
-
-class SelectionError(ValueError):
-    """A predicate that does not parse, names an unknown column or cannot be evaluated."""
 
 
 def label_column(name: str, docs_columns: Sequence[str]) -> str:
@@ -75,14 +75,24 @@ def _fail(where: str, error: Exception | str, schema: pa.Schema, labels: Sequenc
     reason = error if isinstance(error, str) else _reason(error)
     columns = ", ".join(f.name + (" (label)" if f.name in labels else "") for f in schema)
     end = " " if reason.endswith((".", "?", "!")) else ". "
-    return SelectionError(f"bad selection {where!r}: {reason}{end}Available columns: {columns}")
+    return SelectionError(f"bad selection {shorten(where)!r}: {reason}{end}Available columns: {columns}")
+
+
+def _check_bounds(where: str, schema: pa.Schema, labels: Sequence[str]) -> None:
+    """The bounds of indexing.sql, before DataFusion sees the text (a predicate beyond
+    them can stall or crash the process)."""
+    problem = predicate_problem(where)
+    if problem is not None:
+        raise _fail(where if isinstance(where, str) else repr(where), problem, schema, labels)
 
 
 def referenced_columns(where: str, schema: pa.Schema, labels: Sequence[str] = ()) -> list[str]:
     """The columns of `schema` that `where` reads (validating it against `schema`
-    without any data); raises SelectionError for a predicate that would fail."""
+    without any data); raises SelectionError for a predicate that would fail or
+    exceeds the bounds of `check_predicate`."""
     import datafusion
 
+    _check_bounds(where, schema, labels)
     frame = _context().from_arrow(schema.empty_table(), name="docs")
     try:
         expr = frame.parse_sql_expr(where)
@@ -105,6 +115,7 @@ def filter_ids(
 ) -> pa.Array:
     """The `id`s of `table`'s rows where `where` is true, in table order (`schema`: the
     columns an error message lists, by default the table's)."""
+    _check_bounds(where, schema or table.schema, labels)
     frame = _context().from_arrow(table, name="docs")
     try:
         matched = frame.filter(frame.parse_sql_expr(where)).select("id").to_arrow_table()["id"]

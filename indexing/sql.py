@@ -122,17 +122,32 @@ def shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit // 2]} ... {text[-limit // 2:]}"
 
 
-def _refuse(where: str, reason: str) -> SelectionError:
-    return SelectionError(f"bad selection {shorten(where)!r}: {reason}")
+class _Refused(Exception):
+    """A bound is exceeded; the message says which (without the predicate)."""
 
 
 def check_predicate(where: str) -> None:
     """Raise SelectionError unless `where` lies within the bounds of the module
     docstring; cheap (one pass over the text), so every entry point calls it."""
+    problem = predicate_problem(where)
+    if problem is not None:
+        raise SelectionError(f"bad selection {shorten(str(where))!r}: {problem}")
+
+
+def predicate_problem(where: str) -> str | None:
+    """Why `where` is refused (see the module docstring), or None when it is within bounds."""
+    try:
+        _check(where)
+    except _Refused as refused:
+        return str(refused)
+    return None
+
+
+def _check(where: str) -> None:
     if not isinstance(where, str):
-        raise SelectionError(f"a predicate must be a string, not {type(where).__name__}")
+        raise _Refused(f"a predicate must be a string, not {type(where).__name__}")
     if len(where) > MAX_CHARS:
-        raise _refuse(where, f"it is {len(where):,} characters long; a predicate may have at most "
+        raise _Refused(f"it is {len(where):,} characters long; a predicate may have at most "
                              f"{MAX_CHARS:,}. To select many documents by id, pass the ids "
                              "(ids= in Python, --ids-file on the command line)")
     tokens = operators = depth = run = concat = 0
@@ -141,50 +156,50 @@ def check_predicate(where: str) -> None:
     for kind, text, column in _tokens(where):
         tokens += 1
         if tokens > MAX_TOKENS:
-            raise _refuse(where, f"it has more than {MAX_TOKENS:,} tokens (words, numbers, strings, "
+            raise _Refused(f"it has more than {MAX_TOKENS:,} tokens (words, numbers, strings, "
                                  "operators); simplify it")
         lower = text.lower()
         if kind == "comment":
-            raise _refuse(where, f"comments ({text}) are not accepted in a predicate (column {column})")
+            raise _Refused(f"comments ({text}) are not accepted in a predicate (column {column})")
         if kind == "other" or (kind == "op" and text in ("?", ":")):
             what = "';' (a second statement)" if text == ";" else repr(text)
-            raise _refuse(where, f"{what} is not accepted in a predicate (column {column})")
+            raise _Refused(f"{what} is not accepted in a predicate (column {column})")
         if kind == "unclosed":
-            raise _refuse(where, f"the quote at column {column} is never closed")
+            raise _Refused(f"the quote at column {column} is never closed")
         if kind == "word" and lower in _REFUSED_WORDS:
-            raise _refuse(where, _REFUSED_WORDS[lower])
+            raise _Refused(_REFUSED_WORDS[lower])
         called = _called(previous) if text == "(" else None
         if called is not None and called not in FUNCTIONS and called not in _NOT_CALLS:
-            raise _refuse(where, f"the function {called}() is not accepted in a predicate; "
+            raise _Refused(f"the function {called}() is not accepted in a predicate; "
                                  f"the functions allowed are {', '.join(sorted(FUNCTIONS))}")
         if text in ("(", "[") or lower == "case":
             opened.append({"(": ")", "[": "]"}.get(text, "end"))
             depth = max(depth, len(opened))
             if depth > MAX_DEPTH:
-                raise _refuse(where, f"it nests parentheses, brackets or CASE more than {MAX_DEPTH} deep "
+                raise _Refused(f"it nests parentheses, brackets or CASE more than {MAX_DEPTH} deep "
                                      f"(column {column})")
         elif text in (")", "]") or lower == "end":
             if not opened or opened[-1] != lower:
-                raise _refuse(where, f"{text!r} at column {column} closes nothing")
+                raise _Refused(f"{text!r} at column {column} closes nothing")
             opened.pop()
         if (kind == "op" and text != "::") or lower in _OPERATOR_WORDS:
             operators += 1
             if operators > MAX_OPERATORS:
-                raise _refuse(where, f"it has more than {MAX_OPERATORS} operators (AND, OR, NOT, comparisons, "
+                raise _Refused(f"it has more than {MAX_OPERATORS} operators (AND, OR, NOT, comparisons, "
                                      "arithmetic); simplify it")
         if kind == "op" and text in _CHAINING:
             run += 1
             concat += text == "||"
             if run > MAX_RUN:
-                raise _refuse(where, f"it chains more than {MAX_RUN} arithmetic or text operators in "
+                raise _Refused(f"it chains more than {MAX_RUN} arithmetic or text operators in "
                                      f"one expression (column {column}); simplify it")
             if concat > MAX_CONCAT:
-                raise _refuse(where, f"it has more than {MAX_CONCAT} '||' (each may copy whole texts)")
+                raise _Refused(f"it has more than {MAX_CONCAT} '||' (each may copy whole texts)")
         elif (kind == "op" and text not in _CHAINING) or text == "," or lower in _BREAKING_WORDS:
             run = 0
         previous = (kind, lower)
     if opened:
-        raise _refuse(where, f"{len(opened)} parenthesis, bracket or CASE left open")
+        raise _Refused(f"{len(opened)} parenthesis, bracket or CASE left open")
 
 
 def lance_predicate(where: str) -> str:

@@ -32,7 +32,8 @@ from .labels import Labels
 from .lock import writer_lock
 from .progress import Quiet, Reporter
 from .projection import project
-from .selection import select_ids
+from .selection import SelectionError, referenced_columns, select_ids
+from .sql import lance_predicate, shorten, sql_list
 from .state import STATE_FILE, WorkspaceState
 from .store import Store
 from .vector_index import VectorIndex, build_index
@@ -40,6 +41,7 @@ from .vector_index import VectorIndex, build_index
 # Every stage of the flow, in order. ingest, signals and embed run as one pass.
 STAGES = ("ingest", "signals", "embed", "text_index", "faiss", "project", "cluster")
 INFO_VERSION = 1
+SCORE = "_score"  # the score column search, keyword_search and neighbors add to docs rows
 
 
 class WorkspaceError(Exception):
@@ -50,8 +52,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _sql_list(values: Sequence[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+def _not_evaluated(where: str, error: Exception) -> SelectionError:
+    """Lance refused a predicate DataFusion accepted (Lance supports less: no CASE, no ~)."""
+    reason = " ".join(str(error).split())
+    reason = reason if len(reason) <= 300 else reason[:297] + "..."
+    return SelectionError(f"bad selection {shorten(where)!r}: the docs table cannot evaluate it ({reason}); "
+                          "ws.select() takes the full syntax and returns the ids")
 
 
 def _vectors(table: pa.Table) -> np.ndarray:
@@ -276,11 +282,35 @@ class Workspace:
     # ---- reading ----------------------------------------------------------
 
     def docs(self, where: str | None = None, columns: Sequence[str] | None = None) -> pa.Table:
-        """Rows of `docs` as a pyarrow Table; `where` is a SQL predicate over its columns."""
-        return self.store.read_docs(where, columns)
+        """Rows of `docs` as a pyarrow Table; `where` is a SQL predicate over its columns
+        (validated as a selection is; SelectionError when bad)."""
+        checked = self._docs_where(where)
+        try:
+            return self.store.read_docs(checked, columns)
+        except (ValueError, RuntimeError) as error:
+            if checked is None or isinstance(error, SelectionError):
+                raise
+            raise _not_evaluated(where, error) from None
 
     def count(self, where: str | None = None) -> int:
-        return self.store.count(where)
+        """Documents where `where` holds (all when None or blank); SelectionError when bad."""
+        checked = self._docs_where(where)
+        try:
+            return self.store.count(checked)
+        except (ValueError, RuntimeError) as error:
+            if checked is None or isinstance(error, SelectionError):
+                raise
+            raise _not_evaluated(where, error) from None
+
+    def _docs_where(self, where: str | None) -> str | None:
+        """A user's predicate for Lance's own filter, which ignores whatever follows the
+        part it parses: bounded and parsed whole by DataFusion against the docs schema
+        first (as every selection is), then in the form Lance reads whole."""
+        if where is None or (isinstance(where, str) and not where.strip()):
+            return None
+        schema = self.store.docs_schema()
+        referenced_columns(where, schema if schema is not None else pa.schema([("id", pa.string())]))
+        return lance_predicate(where)
 
     @property
     def labels(self) -> Labels:
@@ -308,15 +338,17 @@ class Workspace:
         ids = list(ids)
         if not ids:
             return pa.schema([self.store.docs_schema().field(c) for c in wanted]).empty_table()
-        found = self.store.read_docs(where=f"id IN ({_sql_list(ids)})", columns=wanted)
+        found = self.store.read_docs(where=f"id IN ({sql_list(ids)})", columns=wanted)
         order = {doc_id: i for i, doc_id in enumerate(found.column("id").to_pylist())}
         return found.take([order[i] for i in ids if i in order])
 
     def _rows(self, ids: list[str], scores: list[float], columns: Sequence[str] | None) -> pa.Table:
-        """The docs rows for `ids`, in that order, with a `score` column."""
+        """The docs rows for `ids`, in that order, with a `_score` column (underscored, as
+        LanceDB's `_distance`/`_score`, so that it never collides with a source field)."""
         taken = self.by_ids(ids, columns)
         score_of = dict(zip(ids, scores))
-        return taken.append_column("score", pa.array([score_of[i] for i in taken.column("id").to_pylist()], pa.float32()))
+        values = pa.array([score_of[i] for i in taken.column("id").to_pylist()], pa.float32())
+        return taken.append_column(SCORE, values)
 
     def _allowed(self, where: str | None, ids: Sequence[str] | None) -> list[str] | None:
         """The ids a search may return: `where` (docs columns and labels) and `ids` both hold."""
@@ -328,7 +360,7 @@ class Workspace:
         self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None,
         *, ids: Sequence[str] | None = None,
     ) -> pa.Table:
-        """Documents closest in meaning to `text` (cosine similarity in `score`), via FAISS,
+        """Documents closest in meaning to `text` (cosine similarity in `_score`), via FAISS,
         among those where `where` holds (labels included) and, when given, among `ids`."""
         index = self.vector_index()
         query = self.embedder().encode([text])
@@ -354,7 +386,7 @@ class Workspace:
         self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None,
         *, ids: Sequence[str] | None = None,
     ) -> pa.Table:
-        """Documents matching the words of `text` (BM25 in `score`), via LanceDB full-text
+        """Documents matching the words of `text` (BM25 in `_score`), via LanceDB full-text
         search, among those where `where` holds (labels included) and among `ids`.
 
         The full-text index cannot see labels, so a restricted search asks it for more

@@ -162,3 +162,103 @@ def test_a_bad_predicate_names_itself_and_the_columns(ws, where):
 def test_an_unknown_label_is_an_unknown_column(ws):
     with pytest.raises(SelectionError, match="No field named quality"):
         ws.select("quality != 'bad'")
+
+
+# ---- hostile predicates (issue 8) ----------------------------------------------------
+
+BOMBS = {
+    "arithmetic chain of 10,000 terms (segfault)": "tokens" + " + 1" * 10_000 + " > 3",
+    "arithmetic chain of 1,000 terms (18 s)": "tokens" + " + 1" * 1_000 + " > 3",
+    "12,000 AND terms (segfault)": " AND ".join(["tokens > 1"] * 12_000),
+    "lpad allocation (abort)": "length(lpad(text, 20000000)) > 0",
+    "repeat allocation": "length(repeat(text, 100000000)) > 0",
+    "quoted function name": "length(`lpad`(text, 20000000)) > 0",
+    "subquery": "EXISTS (SELECT 1 FROM generate_series(1, 1000000000000))",
+}
+
+_BOMB_SCRIPT = r"""
+import json, sys, time
+import pyarrow as pa
+from indexing import Workspace
+from indexing.selection import SelectionError, filter_ids, referenced_columns
+
+ws = Workspace.open(sys.argv[1])
+table = ws.docs(columns=["id", "text", "tokens"])
+results = {}
+for name, where in json.loads(sys.stdin.read()).items():
+    calls = {
+        "referenced_columns": lambda: referenced_columns(where, table.schema),
+        "filter_ids": lambda: filter_ids(table, where),
+        "select": lambda: ws.select(where),
+        "docs": lambda: ws.docs(where=where, columns=["id"]),
+        "count": lambda: ws.count(where),
+    }
+    for call, run in calls.items():
+        started = time.perf_counter()
+        try:
+            run()
+            outcome = "accepted"
+        except SelectionError as error:
+            outcome = str(error)
+        results[f"{name} / {call}"] = (outcome, time.perf_counter() - started)
+print(json.dumps(results))
+"""
+
+
+def test_hostile_predicates_fail_fast_with_a_clear_error_and_never_crash(template):
+    """issue 8, defect 5: a predicate could crash (segfault, allocation abort) or stall the
+    process; each one measured now fails at once with SelectionError, in every entry point.
+    Run in a subprocess, so that a crash fails this test instead of killing pytest."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    try:
+        done = subprocess.run([sys.executable, "-c", _BOMB_SCRIPT, str(template)], input=json.dumps(BOMBS),
+                              capture_output=True, text=True, timeout=120, env=env, cwd=root)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a hostile predicate stalled the process for over 120 s")
+    assert done.returncode == 0, f"the process died (rc {done.returncode}): {done.stderr[-2000:]}"
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(results) == len(BOMBS) * 5
+    for case, (outcome, seconds) in results.items():
+        assert outcome != "accepted", case
+        assert outcome.startswith("bad selection"), (case, outcome)
+        assert len(outcome) < 1500, (case, outcome[:300])  # the predicate is shortened, not repeated whole
+        assert seconds < 5, (case, seconds)
+    assert "lpad() is not accepted" in results["lpad allocation (abort) / select"][0]
+    assert "starts_with" in results["lpad allocation (abort) / select"][0]  # the allowed ones are listed
+    assert "lpad() is not accepted" in results["quoted function name / docs"][0]
+
+
+@pytest.mark.parametrize("where", ["tokens < 30) OR (1=1", "tokens < 30; DELETE FROM docs", "tokens < 30 LIMIT 0"])
+def test_docs_and_count_refuse_what_follows_the_part_that_parses(ws, where):
+    """issue 8, defect 9: ws.docs(where=) and ws.count(where=) passed the text to Lance,
+    which ignored what follows the part it parses and returned rows."""
+    with pytest.raises(SelectionError, match="bad selection"):
+        ws.docs(where=where, columns=["id"])
+    with pytest.raises(SelectionError, match="bad selection"):
+        ws.count(where)
+    with pytest.raises(SelectionError, match="bad selection"):
+        ws.select(where)
+
+
+def test_docs_and_count_read_quoted_names_as_columns_like_a_selection(ws):
+    """A double-quoted name is a column in DataFusion but a string in Lance's own filter:
+    ws.docs/count give it the selection's meaning."""
+    expected = in_docs_order([d["id"] for d in DOCS if d["Score"] > 50])
+    for where in ('"Score" > 50', "`Score` > 50", "Score > 50"):
+        assert ws.count(where) == len(expected)
+        assert sorted(ws.docs(where=where, columns=["id"])["id"].to_pylist()) == sorted(expected)
+        assert ws.select(where) == expected
+    assert ws.count("  ") == ws.count() == len(DOCS)
+
+
+def test_what_lance_cannot_evaluate_is_a_selection_error(ws):
+    with pytest.raises(SelectionError, match="cannot evaluate"):
+        ws.docs(where="CASE WHEN tokens > 1 THEN true ELSE false END")
+    assert ws.select("CASE WHEN tokens > 1 THEN true ELSE false END") == ALL  # selections take it
