@@ -25,7 +25,7 @@ def results_panel(results: pa.Table | None, query: str) -> None:
             state.open_document(results["id"][row].as_py())
 
     st.subheader(f"{results.num_rows} results for “{query}”")
-    rows = {"score": results["score"].to_pylist(), "id": results["id"].to_pylist(),
+    rows = {"score": results["_score"].to_pylist(), "id": results["id"].to_pylist(),
             "text": [" ".join(t.split())[:160] for t in results["text"].to_pylist()]}
     st.dataframe(rows, hide_index=True, key="results", on_select=pick, selection_mode="single-row", height=260)
     if results.num_rows and st.button("Select these results", key="select_results"):
@@ -66,7 +66,7 @@ def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) ->
             state.open_document(near["id"][picked].as_py())
 
     st.caption("Nearest neighbours (cosine similarity); click one to read it")
-    st.dataframe({"similarity": near["score"].to_pylist(), "id": near["id"].to_pylist(),
+    st.dataframe({"similarity": near["_score"].to_pylist(), "id": near["id"].to_pylist(),
                   "text": [" ".join(t.split())[:120] for t in near["text"].to_pylist()]},
                  hide_index=True, key="neighbours", on_select=pick, selection_mode="single-row")
 

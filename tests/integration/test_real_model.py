@@ -58,8 +58,8 @@ def test_search_by_meaning_finds_the_document_itself(workspace):
     row = workspace.docs(where="kind = 'function_doc'", columns=["id", "text"]).to_pylist()[3]
     hits = workspace.search(row["text"], k=5)
     assert hits.column("id")[0].as_py() == row["id"]
-    assert hits.column("score")[0].as_py() > 0.99
-    scores = hits.column("score").to_pylist()
+    assert hits.column("_score")[0].as_py() > 0.99
+    scores = hits.column("_score").to_pylist()
     assert scores == sorted(scores, reverse=True)
 
 
@@ -99,7 +99,7 @@ def test_neighbors_exclude_the_document_and_are_sorted(workspace):
     near = workspace.neighbors(doc_id, k=5)
     assert near.num_rows == 5
     assert doc_id not in near.column("id").to_pylist()
-    scores = near.column("score").to_pylist()
+    scores = near.column("_score").to_pylist()
     assert scores == sorted(scores, reverse=True) and scores[0] <= 1.0001
 
 

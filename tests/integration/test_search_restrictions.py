@@ -63,11 +63,11 @@ def similarity(template) -> dict[str, float]:
 def bm25(template) -> list[tuple[str, float]]:
     """The unrestricted full-text ranking of 'needle': every document, best first."""
     found = Workspace.open(template).keyword_search("needle", k=N)
-    return list(zip(found["id"].to_pylist(), found["score"].to_pylist()))
+    return list(zip(found["id"].to_pylist(), found["_score"].to_pylist()))
 
 
 def _hits(table) -> list[tuple[str, float]]:
-    return list(zip(table["id"].to_pylist(), table["score"].to_pylist()))
+    return list(zip(table["id"].to_pylist(), table["_score"].to_pylist()))
 
 
 def _check_meaning(table, similarity, allowed, k):
@@ -102,7 +102,7 @@ def _check_words(table, ranking, allowed, k):
 
 def test_unrestricted_search_is_the_k_nearest_of_all(ws, similarity):
     found = ws.search(QUERY, k=10)
-    assert found.column_names == ["id", "text", "score"]
+    assert found.column_names == ["id", "text", "_score"]
     ids = _check_meaning(found, similarity, set(TEXT), 10)
     assert found["text"].to_pylist() == [TEXT[i] for i in ids]
     assert _hits(ws.search(QUERY, k=10, where=None, ids=None)) == _hits(found)
@@ -118,7 +118,7 @@ def test_search_among_ids(ws, similarity):
     few = sorted(allowed)[:3] + ["no-such-id"]  # fewer allowed than k; an unknown id is ignored
     assert sorted(ws.search(QUERY, k=8, ids=few)["id"].to_pylist()) == sorted(allowed)[:3]
     empty = ws.search(QUERY, k=8, ids=[])
-    assert empty.num_rows == 0 and empty.column_names == ["id", "text", "score"]
+    assert empty.num_rows == 0 and empty.column_names == ["id", "text", "_score"]
 
 
 def test_search_where_a_label_predicate_holds(ws, similarity):
@@ -167,7 +167,7 @@ def test_keyword_search_among_ids_returns_only_their_matches(ws):
     assert 0 < len(matching) < 10
     found = ws.keyword_search(word, k=10, ids=sorted(allowed))
     assert set(found["id"].to_pylist()) == matching
-    scores = found["score"].to_pylist()
+    scores = found["_score"].to_pylist()
     assert scores == sorted(scores, reverse=True)
 
 
@@ -183,3 +183,22 @@ def test_keyword_search_where_a_label_predicate_holds(ws, bm25):
     ws.labels.add(sorted(deep)[:4], "quality", "bad")
     within = ws.keyword_search("needle", k=5, where="quality != 'bad'", ids=sorted(deep))
     _check_words(within, bm25, deep - set(sorted(deep)[:4]), 5)
+
+
+def test_a_source_field_named_score_survives_every_search(tmp_path):
+    """issue 8, defect 16: a source field `score` collided with the score column that
+    search, keyword_search and neighbors add; that column is `_score` now."""
+    rows = [{"id": f"s{i}", "text": f"needle {VOCABULARY[i]} {VOCABULARY[i + 1]}", "score": i * 10} for i in range(30)]
+    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("indexing.workspace.project", lambda vectors, **_: np.asarray(vectors[:, :2], np.float32))
+        ws.index([write_jsonl(tmp_path / "docs.jsonl", rows)])
+    source_score = {r["id"]: r["score"] for r in rows}
+    for found in (ws.search("needle w3", k=5, columns=["id", "score"]),
+                  ws.keyword_search("needle", k=5, columns=["id", "score"]),
+                  ws.neighbors("s3", k=5, columns=["id", "score"])):
+        assert found.column_names == ["id", "score", "_score"]
+        assert found.num_rows == 5
+        assert found["score"].to_pylist() == [source_score[i] for i in found["id"].to_pylist()]
+        similarity = found["_score"].to_pylist()
+        assert similarity == sorted(similarity, reverse=True)
