@@ -80,7 +80,7 @@ def test_moving_a_threshold_changes_the_counts_and_the_predicate(monkeypatch, wo
     expected = workspace.count(f"tokens <= {cut}")
     assert f"kept {expected} documents" in _kept(app)
     assert f"removed {N - expected} " in _kept(app)
-    assert app.sidebar.text_area(key="predicate_text").value == f"(tokens <= {cut})"
+    assert app.sidebar.text_area(key="predicate_text").value == f"(`tokens` <= {cut})"
     assert f"{expected:,} of {N} documents drawn" in app.caption[0].value
     near = [d.value for d in app.dataframe if "side" in d.value.columns]
     assert near and set(near[0]["side"]) == {"kept", "removed"}
@@ -111,7 +111,7 @@ def test_excluding_a_label_value_removes_those_documents(monkeypatch, workspace)
     assert not app.exception
     assert f"kept {N - 7} documents" in _kept(app)
     predicate = app.sidebar.text_area(key="predicate_text").value
-    assert predicate == "(quality NOT IN ('bad'))"
+    assert predicate == "(`quality` NOT IN ('bad'))"
     assert len(workspace.select(predicate)) == N - 7
     app.sidebar.selectbox(key="colour_by").set_value("label: quality").run()
     assert not app.exception
@@ -272,7 +272,7 @@ def test_a_boolean_column_is_a_flag_and_cutting_rules_show_their_overlap(monkeyp
     app.checkbox(key="flag_reviewed").check().run()
     assert not app.exception
     assert "kept 14 documents" in _kept(app)
-    assert app.sidebar.text_area(key="predicate_text").value == "(reviewed = true)"
+    assert app.sidebar.text_area(key="predicate_text").value == "(`reviewed` = true)"
     assert len(ws.select("reviewed = true")) == 14
     for name in ("chars", "words"):
         low, high = app.slider(key=f"rule_{name}").value
@@ -281,6 +281,23 @@ def test_a_boolean_column_is_a_flag_and_cutting_rules_show_their_overlap(monkeyp
     assert table["rule"].tolist() == ["chars", "words"]
     removed_chars = ws.count(f"chars > {app.slider(key='rule_chars').value[1]}")
     assert table["chars"].tolist()[0] == removed_chars
+
+
+def test_flags_and_rules_on_odd_field_names_make_a_predicate_that_works(monkeypatch, tmp_path, stdlib_rows):
+    """issue 8, defect 2: the app wrote raw field names into its predicate (a flag named
+    "it's ok" gave `it's ok = true`), which broke search, export and budget."""
+    rows = [{**r, "it's ok": i % 3 == 0, "my size": i} for i, r in enumerate(stdlib_rows[:40])]
+    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
+    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    app = _run(monkeypatch, ws.root)
+    app.checkbox(key="flag_it's ok").check().run()
+    app.slider(key="rule_my size").set_value((10, 39)).run()
+    assert not app.exception
+    predicate = app.sidebar.text_area(key="predicate_text").value
+    assert predicate == "(`my size` >= 10) AND (`it's ok` = true)"
+    expected = sum(1 for i in range(10, 40) if i % 3 == 0)
+    assert f"kept {expected} documents" in _kept(app)
+    assert len(ws.select(predicate)) == expected
 
 
 def test_a_preset_sets_every_published_threshold_at_once(monkeypatch, workspace):
