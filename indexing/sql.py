@@ -12,19 +12,25 @@ server down), and functions such as `lpad(text, 20000000)` abort on allocation.
 tokenizer (strings, quoted names, numbers, words, operators), not a parser:
 
 - at most MAX_CHARS characters and MAX_TOKENS tokens;
+- at most MAX_OPERATORS operators (AND, OR, NOT, comparisons, arithmetic): any chain
+  of binary operators costs about quadratic time to plan, arithmetic about cubic;
 - at most MAX_DEPTH nested parentheses, brackets or CASE ... END;
-- at most MAX_RUN arithmetic/string operators chained without a comparison, AND/OR,
-  comma or keyword between them (`n + 1 + 1 ...`: the shape whose cost is cubic);
+- at most MAX_RUN arithmetic/text operators chained without a comparison, AND/OR,
+  comma or keyword between them (`n + 1 + 1 ...`, the cubic shape);
 - at most MAX_CONCAT `||` (each one may copy whole texts);
 - only the functions of FUNCTIONS (none that builds large strings or lists, none
-  whose cost is quadratic in a text), no subquery, no comment, no `;`, no `$`.
+  whose cost is quadratic in a text: no lpad, repeat, replace, concat, levenshtein,
+  regexp_match, make_array, range...), no subquery, no comment, no `;`, no `$`.
 
-Measured with DataFusion 55 on the 2-core development machine (under load), parse
-plus plan plus a filter over a small table, for the worst predicate each bound admits:
-a 32-operator arithmetic chain 0.02 s (unbounded: 300 terms 0.7 s, 1,000 terms 18 s,
-10,000 a segfault); 2,000 tokens of arithmetic in 32-operator runs 0.3 s; 1,000 AND
-terms 0.2 s (12,000: a segfault); depth 32 nested calls 0.04 s (DataFusion's own
-parser stops at 50); a 20,000-character IN list 0.02 s.
+Measured with DataFusion 55 on the 2-core development machine under load (about 5
+other processes), parse + plan (referenced_columns) + filter of a small table:
+unbounded, `n + 1 ...` of 300 terms 0.7 s, 1,000 terms 18 s, 10,000 a segfault;
+1,000 `AND` terms 1.2-2 s, 12,000 a segfault; 1,000 `=` terms 1 s. The worst each
+bound admits: one 32-operator arithmetic chain 0.15 s; 256 operators as AND-ed
+32-operator chains 0.1 s, as `b AND b ...` 0.08 s, as `true = true ...` 0.06 s, as
+filter rules 0.04 s; 31 nested abs() around a 31-chain 0.1 s; 31 nested CASE 0.02 s;
+a 20,000-character IN list 0.03 s; Lance's own filter (ws.docs/count) 0.01-0.06 s for
+the same shapes. DataFusion's parser stops at depth 50 by itself.
 """
 
 from __future__ import annotations
