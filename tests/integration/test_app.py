@@ -100,6 +100,9 @@ def test_a_hand_written_predicate_with_a_label_is_the_filter(monkeypatch, worksp
     assert not app.exception
     assert "no_such_column" in app.sidebar.error[0].value
     assert f"kept {N} documents" in _kept(app)
+    app.sidebar.text_area(key="predicate_text").input("length(lpad(text, 20000000)) > 0").run()  # issue 8, defect 5
+    assert not app.exception
+    assert "lpad() is not accepted" in app.sidebar.error[0].value
 
 
 def test_excluding_a_label_value_removes_those_documents(monkeypatch, workspace):
