@@ -13,11 +13,12 @@ import os
 from hypothesis import strategies as st
 
 LONG_FACTOR = 40  # also in conftest.py's docstring
+LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 
 
 def examples(n: int) -> int:
     """n examples under the ``ci`` profile, LONG_FACTOR times more under ``long``."""
-    return n * LONG_FACTOR if os.environ.get("HYPOTHESIS_PROFILE") == "long" else n
+    return n * LONG_FACTOR if LONG else n
 
 
 # Names a real corpus has had, and the names Loupe writes itself.

@@ -92,7 +92,7 @@ def _check(worker, predicate: str, operations=("select", "count", "docs", "searc
             assert sorted(listed[1]["ids"]) == sorted(selected[1]), f"docs({predicate!r}) and select disagree"
 
 
-@settings(max_examples=examples(60))
+@settings(max_examples=examples(40))
 @given(data=predicates(["n"]))  # the columns are drawn below, from the workspace
 @example(data="n < 3) OR (1=1")
 @example(data="n < 3; DELETE FROM docs")
@@ -106,7 +106,7 @@ def test_predicates_from_the_grammar(worker, data):
 def test_grammar_over_every_column(worker, columns):
     """The same grammar with the workspace's real (odd) column names and the labels."""
 
-    @settings(max_examples=examples(60))
+    @settings(max_examples=examples(40))
     @given(predicate=predicates(columns))
     def run(predicate):
         _check(worker, predicate)
