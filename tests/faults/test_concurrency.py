@@ -32,9 +32,9 @@ def test_two_app_sessions_and_the_cli_lose_no_label_and_show_no_error(workspace)
     sixth = ACTIONS // 6
     report = run_together(workspace.root, sixth, ACTIONS - 2 * sixth)
     print(f"{report['actions']} actions in {report['seconds']:.1f} s")
-    assert report["actions"] == ACTIONS, report
-    assert not report["lost"], report["lost"]
     assert not report["errors"], "\n".join(report["errors"][:5])
+    assert not report["lost"], report["lost"]
+    assert report["actions"] == ACTIONS, report
 
 
 def test_every_export_made_while_labels_are_written_matches_its_label_snapshot(workspace):
