@@ -42,11 +42,15 @@ passed, or null), `shard_rows`, `files` ([{path (relative, "/"-separated,
 `removed/...` for the complement), rows, bytes}], data files only),
 `kept` and `removed` ({documents, tokens}: the sum of the `tokens` column),
 `labels` (current label counts, name -> value -> count), `workspace`
-({path, lance_version, model, dimension}) and `include_removed`.
+({path, lance_version, labels_version, model, dimension}) and `include_removed`.
+The export reads `docs` at one version (`lance_version`) and the labels at one
+version (`labels_version`): the rows a label predicate selects and the `labels`
+counts come from the same snapshot, whatever other sessions label meanwhile.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -66,6 +70,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .progress import Quiet, Reporter
+from .store import DOCS, LABELS, Store
 
 MANIFEST_VERSION = 1
 MANIFEST = "manifest.json"
@@ -358,6 +363,34 @@ def _columns(schema: pa.Schema, columns: Sequence[str] | None) -> list[str]:
     return columns
 
 
+class _StoreAt(Store):
+    """A workspace's store whose `docs` and `labels` tables read at fixed versions, so
+    that every read of one export sees the same rows and the same labels, whatever
+    other sessions write meanwhile (a checked-out LanceDB table is read-only)."""
+
+    def __init__(self, store: Store, versions: dict[str, int]):
+        self.__dict__.update(store.__dict__)
+        self.versions = versions
+
+    def table(self, name: str):
+        table = super().table(name)
+        if name in self.versions:
+            table.checkout(self.versions[name])
+        return table
+
+
+def _at_versions(workspace, docs_version: int):
+    """A view of `workspace` at `docs_version` of docs and the current version of the
+    labels: the selection by label and the manifest's label counts both read it."""
+    versions = {DOCS: docs_version}
+    labels_version = workspace.labels.version()
+    if labels_version:
+        versions[LABELS] = labels_version
+    snapshot = copy.copy(workspace)
+    snapshot.store = _StoreAt(workspace.store, versions)
+    return snapshot
+
+
 def _kept_ids(workspace, where: str | None, ids: Sequence[str] | None) -> list[str]:
     from .selection import select_ids
 
@@ -424,8 +457,10 @@ def export(
         target = exports / name
     if target.exists() or target.is_symlink():
         raise FileExistsError(f"{target} already exists; an export never overwrites another")
-    kept_ids = None if where is None and ids is None else _kept_ids(workspace, where, ids)
-    labels = workspace.labels.counts()
+    snapshot = _at_versions(workspace, dataset.version)  # selection and manifest agree
+    kept_ids = None if where is None and ids is None else _kept_ids(snapshot, where, ids)
+    labels = snapshot.labels.counts()
+    labels_version = snapshot.store.versions.get(LABELS, 0)
     total = dataset.count_rows()
 
     # ---- write into a temporary folder next to the target
@@ -492,6 +527,7 @@ def export(
             "workspace": {
                 "path": str(Path(workspace.root).resolve()),
                 "lance_version": dataset.version,
+                "labels_version": labels_version,
                 "model": workspace.state.model,
                 "dimension": workspace.state.dimension,
             },

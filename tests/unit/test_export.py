@@ -274,7 +274,7 @@ def test_the_manifest_records_what_where_and_how_much(tmp_path):
         "removed": {"documents": 7, "tokens": sum(t for i, t in tokens.items() if i not in kept)},
         "labels": {"quality": {"bad": 2, "good": 2}, "language": {"en": 1}},
         "workspace": {"path": str((tmp_path / "ws").resolve()), "lance_version": ws.store.version(),
-                      "model": "hash:32", "dimension": 32},
+                      "labels_version": ws.labels.version(), "model": "hash:32", "dimension": 32},
         "include_removed": False,
     }
     assert manifest["labels"] == ws.labels.counts()
