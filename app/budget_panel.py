@@ -11,6 +11,7 @@ import streamlit as st
 from app import state
 from app.label_panel import MESSAGE, show_message
 from components.mix_figure import mix_figure
+from components.text import md
 from indexing.budget import select_budget
 
 RESULT = "budget_result"
@@ -40,7 +41,7 @@ def budget_tab(workspace, corpus, predicate: str | None, kept_tokens: int) -> No
                                    balance_by=None if balance == NOTHING else balance,
                                    max_share=None if balance == NOTHING or share is None else float(share))
         except ValueError as error:
-            st.error(str(error))
+            st.error(md(error))
         else:
             state.select(f"budget of {chosen.tokens:,} tokens", chosen.ids)
             st.session_state[RESULT] = (chosen.mix_before, chosen.mix_after)

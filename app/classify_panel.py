@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.label_panel import MESSAGE, show_message
 from components.progress import StreamlitReporter
+from components.text import md
 from indexing import classify
 from indexing.lock import WorkspaceBusy
 
@@ -37,7 +38,7 @@ def classify_tab(workspace, scheme: dict[str, list[str]]) -> None:
             trained = classify.train(workspace, label, positive, None if negative == EVERY_UNLABELLED else negative,
                                      name=name.strip() or label, progress=StreamlitReporter())
         except (ValueError, WorkspaceBusy) as error:  # bad settings, or another writer holds the workspace
-            st.error(str(error))
+            st.error(md(error))
         else:
             m = trained.metrics
             auc = f"{m.roc_auc:.3f}" if m.roc_auc is not None else "n/a (too few seeds)"

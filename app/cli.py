@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from app.terminal import Table, console as _console, line, styled
 from indexing import IndexReport, IngestError, Workspace, WorkspaceError
 from indexing.embedder import DEFAULT_MODEL
 from indexing.ingest import IngestOptions
@@ -18,14 +17,14 @@ from indexing.lock import WorkspaceBusy
 from indexing.progress import RichReporter
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Loupe: look at a corpus before you train on it.")
-console = Console(stderr=True, soft_wrap=True)  # never break a file:line in two
-out = Console()
+console = _console(stderr=True, soft_wrap=True)  # never break a file:line in two; data is never markup
+out = _console()
 
 WorkspaceOption = typer.Option(..., "--workspace", "-w", help="Workspace folder.")
 
 
 def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(line(("error:", "red"), " ", message))
     raise typer.Exit(code)
 
 
@@ -45,13 +44,13 @@ def _summary(report: IndexReport, workspace: Workspace) -> None:
         table.add_row(f"time: {stage}", f"{seconds:,.1f} s")
     console.print(table)
     for note in report.notes:
-        console.print(f"[dim]{note}[/dim]", highlight=False)
+        console.print(styled(note, "dim"))
     if report.examples:
-        console.print("[yellow]first rejected records:[/yellow]")
+        console.print(styled("first rejected records:", "yellow"))
         for example in report.examples[:10]:
-            console.print(f"  {example}", highlight=False, markup=False)
+            console.print(f"  {example}")
     if report.log:
-        console.print(f"all rejected records: {report.log}", highlight=False)
+        console.print(f"all rejected records: {report.log}")
 
 
 def _open_or_create(path: Path, model: Optional[str], text_field: Optional[str], id_field: Optional[str]) -> Workspace:
@@ -177,14 +176,14 @@ def label(
         if given is not None:
             unknown = len(set(given)) - len(chosen) if where is None else 0
             if unknown:
-                console.print(f"[yellow]{unknown:,} id(s) in {ids_file} are not in the workspace; skipped[/yellow]", highlight=False)
+                console.print(styled(f"{unknown:,} id(s) in {ids_file} are not in the workspace; skipped", "yellow"))
         if not chosen:
             _fail("no documents match; nothing labelled")
         action = ws.labels.add(chosen, name, None if clear else value, author)
     except (WorkspaceError, SelectionError, LabelError) as error:
         _fail(str(error))
     verb = f"cleared {name} on" if clear else f"labelled {name}={value}:"
-    console.print(f"{verb} {len(chosen):,} documents (action {action})", highlight=False)
+    console.print(f"{verb} {len(chosen):,} documents (action {action})")
 
 
 @cli.command("export")
@@ -214,7 +213,7 @@ def export_command(
         _fail(str(error))
     kept = result.manifest["kept"]
     console.print(f"exported {kept['documents']:,} documents ({kept['tokens']:,} tokens) to {result.path}; "
-                  f"{result.removed:,} removed", highlight=False)
+                  f"{result.removed:,} removed")
 
 
 def start_app(workspace: Path, host: str, port: int, map_points: Optional[int] = None) -> None:
@@ -235,7 +234,7 @@ def start_app(workspace: Path, host: str, port: int, map_points: Optional[int] =
         from app.preload import preload
 
         preload(path)
-    console.print(f"Loupe app on {workspace}: http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
+    console.print(f"Loupe app on {workspace}: http://{host}:{port}  (Ctrl+C stops it)")
     sys.argv = ["streamlit", "run", str(Path(__file__).with_name("streamlit_app.py")),
                 "--server.address", host, "--server.port", str(port), "--server.headless", "true",
                 "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
@@ -272,7 +271,7 @@ def demo(
         corpus.parent.mkdir(parents=True, exist_ok=True)
         with console.status("collecting docstrings and functions from the standard library"):
             written = write_jsonl(stdlib_documents(docs, seed=seed), corpus)
-        console.print(f"demo corpus: {written:,} samples in {corpus}", highlight=False)
+        console.print(f"demo corpus: {written:,} samples in {corpus}")
     ws = _open_or_create(workspace, None, None, "id")
     run_index(ws, [str(corpus)], quiet)
     if not no_app:

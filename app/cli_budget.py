@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 from app.cli import WorkspaceOption, _fail, _read_ids, cli, console, out
+from app.terminal import Table, styled
 from indexing import Workspace, WorkspaceError
 
 
@@ -71,16 +71,15 @@ def budget(
                             names if column == "cluster" else None))
     console.print(
         f"selected {chosen.docs:,} of {chosen.candidates:,} documents: {chosen.tokens:,} of "
-        f"{chosen.candidate_tokens:,} tokens, budget {chosen.budget_tokens:,}", highlight=False)
+        f"{chosen.candidate_tokens:,} tokens, budget {chosen.budget_tokens:,}")
     if chosen.max_share is not None:
-        console.print(f"balanced by {balance_by}, no group above {chosen.max_share:.1%} of the selected tokens",
-                      highlight=False)
+        console.print(f"balanced by {balance_by}, no group above {chosen.max_share:.1%} of the selected tokens")
         reachable = min(chosen.budget_tokens, chosen.candidate_tokens)
         if chosen.max_share < 1.0 and chosen.tokens < 0.9 * reachable:
-            console.print("[yellow]the cap leaves part of the budget unused; a larger --max-share fills more[/yellow]")
+            console.print(styled("the cap leaves part of the budget unused; a larger --max-share fills more", "yellow"))
     if out_ids is not None:
         try:
             write_ids(out_ids, chosen.ids)
         except OSError as error:
             _fail(f"{out_ids}: {error.strerror or error}")
-        console.print(f"ids written to {out_ids} (use with `loupe label --ids-file`)", highlight=False)
+        console.print(f"ids written to {out_ids} (use with `loupe label --ids-file`)")

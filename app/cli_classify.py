@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 from app.cli import WorkspaceOption, _fail, cli, console, out
+from app.terminal import Table
 from indexing import Workspace, WorkspaceError
 from indexing.lock import WorkspaceBusy
 from indexing.progress import RichReporter
@@ -87,7 +87,7 @@ def train_command(
         _fail(str(error))
     out.print(metrics_table(classifier, previous, thresholds))
     console.print(f"saved {ws.root / 'classifiers' / classifier.name}; wrote {classifier.column} for "
-                  f"{classifier.stats['docs_scored']:,} documents", highlight=False)
+                  f"{classifier.stats['docs_scored']:,} documents")
 
 
 @cli.command("fasttext")
@@ -106,4 +106,4 @@ def fasttext_command(
         lines = export_fasttext(Workspace.open(workspace), label, out_file, positive, negative, seed=seed)
     except (WorkspaceError, ClassifierError) as error:
         _fail(str(error))
-    console.print(f"wrote {lines:,} labelled documents to {out_file}", highlight=False)
+    console.print(f"wrote {lines:,} labelled documents to {out_file}")

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 from app.cli import WorkspaceOption, _fail, cli, console
+from app.terminal import Table, styled
 from indexing import Workspace, WorkspaceError
 from indexing.lock import WorkspaceBusy
 from indexing.progress import Quiet, RichReporter
@@ -30,7 +30,7 @@ def dedup_command(
     from indexing.dedup import dedup
 
     if method == "exact" and threshold is not None:
-        console.print("[yellow]--threshold is ignored by --method exact[/yellow]", highlight=False)
+        console.print(styled("--threshold is ignored by --method exact", "yellow"))
         threshold = None
     try:
         ws = Workspace.open(workspace)
@@ -54,4 +54,4 @@ def dedup_command(
     table.add_row("removed (dup_keep = false)", f"{result.removed:,}")
     table.add_row("seconds", f"{result.seconds:,.1f}")
     console.print(table)
-    console.print("keep one per group with the filter: dup_keep = true", highlight=False)
+    console.print("keep one per group with the filter: dup_keep = true")

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.table import Table
 
 from app.cli import WorkspaceOption, _fail, cli, console
+from app.terminal import Table
 from indexing import Workspace, WorkspaceError
 from indexing.language import LanguageModelMissing
 from indexing.lock import WorkspaceBusy
@@ -85,7 +85,7 @@ def signals_command(
         top = list(result.languages.items())
         shown = ", ".join(f"{lang} {count:,}" for lang, count in top[:8])
         more = f" and {len(top) - 8} more" if len(top) > 8 else ""
-        console.print(f"languages: {shown}{more}", highlight=False)
+        console.print(f"languages: {shown}{more}")
     timing = ", ".join(f"{stage} {seconds:,.1f} s" for stage, seconds in result.seconds.items())
     console.print(f"wrote {len(result.columns)} columns for {result.rows:,} documents ({timing}); "
-                  "the app's Filters tab shows them", highlight=False)
+                  "the app's Filters tab shows them")

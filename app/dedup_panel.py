@@ -11,6 +11,7 @@ import streamlit as st
 from app.label_panel import MESSAGE, show_message
 from components.diff import diff_html
 from components.progress import StreamlitReporter
+from components.text import md
 from indexing import dedup
 from indexing.lock import WorkspaceBusy
 
@@ -35,7 +36,7 @@ def dedup_tab(workspace, score_columns: list[str]) -> None:
             found = dedup.dedup(workspace, method, threshold, keep=keep, score_column=score,
                                 progress=StreamlitReporter())
         except (ValueError, WorkspaceBusy) as error:  # bad settings, or another writer holds the workspace
-            st.error(str(error))
+            st.error(md(error))
         else:
             st.session_state[MESSAGE] = ("success", f"{method}: {found.groups:,} groups, {found.duplicates:,} "
                                          f"documents in them, {found.removed:,} to drop ({found.seconds:.1f} s)")
@@ -62,6 +63,6 @@ def _groups(workspace) -> None:
         return
     shown = next(m for m in others if m["id"] == other)
     left, right = st.columns(2)
-    left.caption(f"kept: {kept['id']}")
-    right.caption(f"dropped: {shown['id']}")
+    left.caption(f"kept: {md(kept['id'])}")
+    right.caption(f"dropped: {md(shown['id'])}")
     st.html(diff_html(kept["text"], shown["text"]))  # every piece of text escaped by diff_html

@@ -2,6 +2,7 @@
 
 The count shown before export is computed from the same filter and selection the
 export receives, and the engine's manifest records what was really written.
+The predicate, the selection and paths are data: in labels and messages they go through `md`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import streamlit as st
 
 from app.filter_panel import Filter
 from components.progress import StreamlitReporter
+from components.text import md
 from indexing.export import FORMATS, INTERNAL_COLUMNS, export
 
 RESULT = "export_result"
@@ -29,9 +31,9 @@ def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str
         shard_rows = right.number_input("Rows per file (0: one file)", min_value=0, value=0, step=10_000,
                                         key="export_shard_rows")
         chosen = st.multiselect("Columns", columns, default=columns, key="export_columns")
-        use_filter = st.checkbox(f"Only what the filter keeps: {active.predicate or 'no filter'}", value=True,
+        use_filter = st.checkbox(f"Only what the filter keeps: {md(active.predicate or 'no filter')}", value=True,
                                  key="export_use_filter")
-        use_selection = st.checkbox(f"Only the selection ({what or 'nothing selected'}, {len(selected):,})",
+        use_selection = st.checkbox(f"Only the selection ({md(what or 'nothing selected')}, {len(selected):,})",
                                     value=False, key="export_use_selection", disabled=not selected)
         removed = st.checkbox("Also write the removed documents (under removed/)", key="export_removed")
         submitted = st.form_submit_button("Export", type="primary")
@@ -44,12 +46,12 @@ def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str
                             columns=chosen or None, shard_rows=int(shard_rows) or None, include_removed=removed,
                             progress=StreamlitReporter())
         except (ValueError, FileExistsError) as error:
-            st.error(str(error))
+            st.error(md(error))
             return
         st.session_state[RESULT] = (str(result.path), result.kept, result.manifest)
     if RESULT in st.session_state:
         path, kept, manifest = st.session_state[RESULT]
-        st.success(f"Wrote {kept:,} documents to {path}")
+        st.success(f"Wrote {kept:,} documents to {md(path)}")
         with st.expander("manifest.json"):
             st.code(json.dumps(manifest, indent=2), language="json")
 

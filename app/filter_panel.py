@@ -4,6 +4,7 @@ Sliders live in the Filters tab, but the map (drawn first) needs their result, s
 `current_filter` reads the sliders' values from session state at the top of the
 run; the tab then draws the same widgets. In "edit as text" mode the predicate box
 is the filter, evaluated by the engine (labels included), and the sliders rest.
+Column and label names are data: in widget labels (Markdown) they go through `md`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import streamlit as st
 
 from app.data import Corpus, predicate_mask
 from components.histogram import histogram_figure
+from components.text import md
 from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, near_threshold, overlap
 from indexing.classify import percentile_threshold
 from indexing.rules import PRESETS
@@ -107,7 +109,7 @@ def sidebar_summary(active: Filter) -> None:
     st.sidebar.text_area("Filter (SQL)", key=TEXT, disabled=not st.session_state.get(HAND),
                          placeholder="no filter: every document", height=100)
     if active.error:
-        st.sidebar.error(active.error)
+        st.sidebar.error(md(active.error))
 
 
 GROUP_TITLES = {"score": "Classifier scores", "fineweb": "FineWeb", "c4": "C4", "gopher": "Gopher"}
@@ -136,18 +138,18 @@ def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tupl
     for title, names in column_groups(corpus.filterable).items():
         cutting = sum(1 for n in names if n in by_column and by_column[n].predicate())
         note = f" · {cutting} cutting" if cutting else ""
-        with st.expander(f"{title} ({len(names)}){note}", expanded=title == "Signals" or bool(cutting)):
+        with st.expander(f"{md(title)} ({len(names)}){note}", expanded=title == "Signals" or bool(cutting)):
             for name in names:
                 _column_panel(corpus, active, workspace, by_column.get(name, Rule(name)), hand)
     if corpus.flags:
         st.subheader("Flags")
         for name in corpus.flags:
-            st.checkbox(f"Only where {name} is true", key=f"flag_{name}", disabled=hand)
+            st.checkbox(f"Only where {md(name)} is true", key=f"flag_{name}", disabled=hand)
     if labels:
         st.subheader("Labels")
         for name, (codes, categories) in labels.items():
             values = [c for c in categories if c is not None]
-            st.multiselect(f"Remove documents whose {name} is", values, key=f"exclude_{name}", disabled=hand,
+            st.multiselect(f"Remove documents whose {md(name)} is", values, key=f"exclude_{name}", disabled=hand,
                            help="Unlabelled documents stay.")
 
 
@@ -208,7 +210,7 @@ def _column_panel(corpus: Corpus, active: Filter, workspace, rule: Rule, hand: b
         figure = histogram_figure(counts, edges, name, rule.low, rule.high,
                                   kept=active.evaluation.kept_histograms.get(name))
         plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
-        controls.slider(name, low, high, (low, high), key=f"rule_{name}", disabled=hand,
+        controls.slider(md(name), low, high, (low, high), key=f"rule_{name}", disabled=hand,
                         step=None if name in corpus.integer else (high - low) / 1000)
         if name.startswith("score_"):
             controls.number_input("keep the top %", 0.0, 100.0, None, 1.0, key=f"top_{name}", disabled=hand,

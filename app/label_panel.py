@@ -3,13 +3,15 @@
 Every click is one `labels.add` (an append to the `labels` table) made in a widget
 callback, so it is stored before the page redraws and nothing lives only in the tab.
 The reader and this tab are fragments: a click reruns them alone, and the map takes
-up new labels (colour, exclusions) at the next full rerun.
+up new labels (colour, exclusions) at the next full rerun. Label names, values and
+ids are data: where they meet Markdown (buttons, captions, messages) they go through `md`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from components.text import md
 from indexing import classify
 from indexing.label_scheme import parse_values
 from indexing.labels import LabelError
@@ -31,19 +33,20 @@ def _add(workspace, ids: list[str], name: str, value: str | None) -> None:
 
 
 def show_message() -> None:
-    """What the last label click did, shown once above the tabs (the click may come from any tab)."""
+    """What the last label click did, shown once above the tabs (the click may come from any tab).
+    Every message is plain text that quotes data (names, values, errors): never Markdown."""
     kind, text = st.session_state.pop(MESSAGE, (None, None))
     if kind:
-        getattr(st, kind)(text)
+        getattr(st, kind)(md(text))
 
 
 def label_buttons(workspace, scheme: dict[str, list[str]], ids: list[str], key: str) -> None:
     """A row of buttons per label name: one per value, and clear."""
     for name, values in scheme.items():
         cells = st.columns(len(values) + 2)
-        cells[0].caption(name)
+        cells[0].caption(md(name))
         for cell, value in zip(cells[1:], values):
-            cell.button(value, key=f"{key}_{name}_{value}", on_click=_add, args=(workspace, ids, name, value),
+            cell.button(md(value), key=f"{key}_{name}_{value}", on_click=_add, args=(workspace, ids, name, value),
                         use_container_width=True)
         cells[-1].button("clear", key=f"{key}_{name}_clear", on_click=_add, args=(workspace, ids, name, None),
                          use_container_width=True)
@@ -60,8 +63,8 @@ def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what
     show_message()
     counts = workspace.labels.counts()
     summary, undo = st.columns([4, 1])
-    summary.caption(" · ".join(f"{n}: " + ", ".join(f"{v} {c:,}" for v, c in vs.items()) for n, vs in counts.items())
-                    or "No labels yet.")
+    summary.caption(" · ".join(f"{md(n)}: " + ", ".join(f"{md(v)} {c:,}" for v, c in vs.items())
+                               for n, vs in counts.items()) or "No labels yet.")
     undo.button("Undo last action", key="undo", on_click=_undo, args=(workspace,), use_container_width=True)
 
     st.subheader("Label many at once")
@@ -71,7 +74,7 @@ def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what
     if results:
         targets[f"the search results ({len(results):,})"] = results
     if targets:
-        target = st.radio("Label", list(targets), key="bulk_target")
+        target = st.radio("Label", list(targets), key="bulk_target", format_func=md)  # options are Markdown
         label_buttons(workspace, scheme, targets[target], key="bulk")
     else:
         st.caption("Select documents on the map, click a cluster, or search to label many at once.")
@@ -104,14 +107,14 @@ def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], sourc
         queue = labelling_queue(workspace, candidates, name, order, limit=limit)
     queue = [i for i in queue if i not in skipped]
     if not queue:
-        st.caption(f"Every document of {source} has a {name} label (or was skipped).")
+        st.caption(f"Every document of {source} has a {md(name)} label (or was skipped).")
         return
     doc_id = queue[0]
-    st.caption(f"Unlabelled documents of {source}, {order} order · next: {doc_id}")
+    st.caption(f"Unlabelled documents of {source}, {order} order · next: {md(doc_id)}")
     text = workspace.by_ids([doc_id], ["text"])["text"]
     cells = st.columns(len(scheme[name]) + 1)
     for cell, value in zip(cells, scheme[name]):
-        cell.button(value, key=f"queue_{value}", on_click=_add, args=(workspace, [doc_id], name, value),
+        cell.button(md(value), key=f"queue_{value}", on_click=_add, args=(workspace, [doc_id], name, value),
                     use_container_width=True, type="primary")
     cells[-1].button("skip", key="queue_skip", on_click=skipped.add, args=(doc_id,), use_container_width=True)
     st.code(text[0].as_py() if len(text) else "", language=None, wrap_lines=True)

@@ -1,7 +1,8 @@
 """Search results and the reader: one document in full, its labels and neighbours.
 
 Text is shown with `st.code` (a literal, escaped block) and tables with
-`st.dataframe`, never as HTML or Markdown, so a document can never inject markup.
+`st.dataframe`, never as HTML or Markdown, so a document can never inject markup;
+ids and the query, where they meet Markdown (captions, headers), go through `md`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import streamlit as st
 
 from app import state
 from app.label_panel import label_buttons, show_message
+from components.text import md
 
 READER_SKIP = {"vector", "text"}
 
@@ -24,7 +26,7 @@ def results_panel(results: pa.Table | None, query: str) -> None:
         if row is not None:
             state.open_document(results["id"][row].as_py())
 
-    st.subheader(f"{results.num_rows} results for “{query}”")
+    st.subheader(f"{results.num_rows} results for “{md(query)}”")
     rows = {"score": results["_score"].to_pylist(), "id": results["id"].to_pylist(),
             "text": [" ".join(t.split())[:160] for t in results["text"].to_pylist()]}
     st.dataframe(rows, hide_index=True, key="results", on_select=pick, selection_mode="single-row", height=260)
@@ -46,7 +48,7 @@ def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) ->
     columns = [c for c in workspace.store.docs_schema().names if c not in READER_SKIP and not c.startswith("_")]
     found = workspace.by_ids([doc_id], ["text", *columns])
     if not found.num_rows:
-        st.warning(f"No document with id {doc_id!r}.")
+        st.warning(f"No document with id {md(repr(doc_id))}.")
         return
     row = found.to_pylist()[0]
     st.text(doc_id)

@@ -22,6 +22,7 @@ from app.filter_panel import current_filter, filter_tab, sidebar_summary
 from app.label_panel import label_tab, show_message
 from app.map_view import clusters_panel, colour_options, map_panel
 from app.reader import reader_panel, results_panel
+from components.text import md
 from indexing import WorkspaceError
 from indexing.lock import is_busy
 from indexing.state import STATE_FILE
@@ -30,16 +31,17 @@ st.set_page_config(page_title="Loupe", layout="wide")
 
 
 def _stop(message: str) -> None:
+    """The page is this message only (it names paths: shown as text)."""
     st.title("Loupe")
-    st.info(message)
+    st.info(md(message))
     st.stop()
 
 
 path = os.environ.get("LOUPE_WORKSPACE", "")
 if not path or not (Path(path) / "workspace.json").exists():
-    _stop(f"No Loupe workspace at `{path or '(none given)'}`. Create one with `loupe index SOURCE -w {path or 'WS'}`.")
+    _stop(f"No Loupe workspace at {path or '(none given)'}. Create one with: loupe index SOURCE -w {path or 'WS'}")
 if is_busy(Path(path)):
-    _stop(f"`{path}` is being written (by `loupe index`, or a dedup or training run). This page will be "
+    _stop(f"{path} is being written (by loupe index, or a dedup or training run). This page will be "
           "ready when that finishes; reload then.")
 try:
     workspace = data.open_workspace(path)
@@ -47,8 +49,8 @@ except WorkspaceError as error:
     _stop(str(error))
 info = data.info(path, (Path(path) / STATE_FILE).stat().st_mtime_ns, workspace.store.version())
 if not info["ready"]:
-    _stop(f"`{path}` is not fully indexed yet (done: {', '.join(info['stages_done']) or 'nothing'}). "
-          "Run `loupe index` on it again to finish.")
+    _stop(f"{path} is not fully indexed yet (done: {', '.join(info['stages_done']) or 'nothing'}). "
+          "Run loupe index on it again to finish.")
 
 version = info["lance_version"]
 labels_version = workspace.labels.version()
@@ -61,7 +63,7 @@ kept_ids = [corpus.ids[p] for p in np.flatnonzero(active.keep)] if active.active
 
 # ---- sidebar: what the map shows, search, the filter as one predicate ---------
 st.sidebar.title("Loupe")
-st.sidebar.caption(f"{info['docs']:,} documents · {info['model']} · {info['clusters']} clusters")
+st.sidebar.caption(f"{info['docs']:,} documents · {md(info['model'])} · {info['clusters']} clusters")
 colour_by = st.sidebar.selectbox("Colour by", colour_options(corpus, list(scheme)), key="colour_by")
 query = st.sidebar.text_input("Search", key="query")
 mode = st.sidebar.radio("Search by", ["meaning", "keyword"], horizontal=True, key="mode")
@@ -88,7 +90,7 @@ with explore:
         chosen = state.selection()  # a box drawn on the map has just become the selection
         selected = chosen.resolve(corpus.ids, corpus.clusters, active.keep) if chosen else []
         if chosen:
-            st.caption(f"Selection: {chosen.what} · {len(selected):,} documents")
+            st.caption(f"Selection: {md(chosen.what)} · {len(selected):,} documents")
             st.button("Clear selection", key="clear_selection", on_click=state.clear_selection)
         clusters_panel(workspace.store.clusters().to_pandas()[["cluster", "size", "keywords"]], corpus)
     with right:

@@ -1,4 +1,5 @@
-"""The engine's progress protocol (indexing.progress.Reporter) as an `st.progress` bar."""
+"""The engine's progress protocol (indexing.progress.Reporter) as an `st.progress` bar
+(its text is Markdown: the stage name goes through `md`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Iterator
 
 import streamlit as st
 
+from components.text import md
 from indexing.progress import Advance
 
 
@@ -15,6 +17,7 @@ class StreamlitReporter:
 
     @contextmanager
     def stage(self, name: str, total: int | None = None, unit: str = "docs") -> Iterator[Advance]:
+        name = md(name)
         bar = st.progress(0.0, text=f"{name}…")
         done, shown = 0, -1
 

@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -50,14 +52,13 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(workspace, tmp_path_factory):
-    """`loupe app` exactly as a curator starts it; yields its address."""
+@contextmanager
+def app_server(root: Path, log: Path) -> Iterator[str]:
+    """`loupe app` on `root` exactly as a curator starts it; yields its address."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     loupe = Path(sys.executable).with_name("loupe")
     with open(log, "w") as out:
-        process = subprocess.Popen([str(loupe), "app", "-w", str(workspace.root), "--port", str(port)],
+        process = subprocess.Popen([str(loupe), "app", "-w", str(root), "--port", str(port)],
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     address = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -72,9 +73,18 @@ def server(workspace, tmp_path_factory):
             process.kill()
             pytest.fail(f"loupe app did not start:\n{log.read_text()}")
         time.sleep(0.3)
-    yield address
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    try:
+        yield address
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(workspace, tmp_path_factory):
+    """The app on the shared workspace; yields its address."""
+    with app_server(workspace.root, tmp_path_factory.mktemp("server") / "server.log") as address:
+        yield address
 
 
 @pytest.fixture(scope="session")
