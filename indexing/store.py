@@ -52,7 +52,10 @@ class Store:
         return list(getattr(result, "tables", result))
 
     def has(self, name: str) -> bool:
-        return name in self._names()
+        """Whether table `name` exists and can be opened. A kill during a table's first
+        write leaves `<name>.lance/` with data files but no `_versions/`: LanceDB lists it
+        yet cannot open it, and creating the table again writes over that leftover."""
+        return name in self._names() and (self.path / f"{name}.lance" / "_versions").is_dir()
 
     def table(self, name: str):
         return self.db.open_table(name)

@@ -340,7 +340,7 @@ class Workspace:
             return pa.schema([self.store.docs_schema().field(c) for c in wanted]).empty_table()
         found = self.store.read_docs(where=f"id IN ({sql_list(ids)})", columns=wanted)
         order = {doc_id: i for i, doc_id in enumerate(found.column("id").to_pylist())}
-        return found.take([order[i] for i in ids if i in order])
+        return found.take(pa.array([order[i] for i in ids if i in order], pa.int64()))
 
     def _rows(self, ids: list[str], scores: list[float], columns: Sequence[str] | None) -> pa.Table:
         """The docs rows for `ids`, in that order, with a `_score` column (underscored, as
