@@ -33,17 +33,13 @@ from .lock import writer_lock
 from .progress import Quiet, Reporter
 from .projection import project
 from .selection import select_ids
-from .state import STATE_FILE, WorkspaceState
+from .state import STATE_FILE, WorkspaceError, WorkspaceState
 from .store import Store
 from .vector_index import VectorIndex, build_index
 
 # Every stage of the flow, in order. ingest, signals and embed run as one pass.
 STAGES = ("ingest", "signals", "embed", "text_index", "faiss", "project", "cluster")
 INFO_VERSION = 1
-
-
-class WorkspaceError(Exception):
-    pass
 
 
 def _now() -> str:
