@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from indexing import IndexReport, IngestError, Workspace, WorkspaceError
+from indexing.disk import os_error_message
 from indexing.embedder import DEFAULT_MODEL
 from indexing.ingest import IngestOptions
 from indexing.lock import WorkspaceBusy
@@ -183,6 +184,8 @@ def label(
         action = ws.labels.add(chosen, name, None if clear else value, author)
     except (WorkspaceError, SelectionError, LabelError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk: the add is one write, so nothing was stored
+        _fail(f"nothing labelled: {os_error_message(error, workspace)}")
     verb = f"cleared {name} on" if clear else f"labelled {name}={value}:"
     console.print(f"{verb} {len(chosen):,} documents (action {action})", highlight=False)
 
@@ -212,6 +215,8 @@ def export_command(
             )
     except (WorkspaceError, SelectionError, ValueError, FileExistsError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk, a name too long: the export is atomic, so nothing was written
+        _fail(f"nothing exported: {os_error_message(error, out)}")
     kept = result.manifest["kept"]
     console.print(f"exported {kept['documents']:,} documents ({kept['tokens']:,} tokens) to {result.path}; "
                   f"{result.removed:,} removed", highlight=False)

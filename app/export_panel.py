@@ -13,6 +13,7 @@ import streamlit as st
 
 from app.filter_panel import Filter
 from components.progress import StreamlitReporter
+from indexing.disk import os_error_message
 from indexing.export import FORMATS, INTERNAL_COLUMNS, export
 
 RESULT = "export_result"
@@ -45,6 +46,9 @@ def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str
                             progress=StreamlitReporter())
         except (ValueError, FileExistsError) as error:
             st.error(str(error))
+            return
+        except OSError as error:  # a full disk, a name too long: the export is atomic, nothing was written
+            st.error(f"nothing exported: {os_error_message(error, workspace.root / 'exports')}")
             return
         st.session_state[RESULT] = (str(result.path), result.kept, result.manifest)
     if RESULT in st.session_state:

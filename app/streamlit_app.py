@@ -23,15 +23,16 @@ from app.label_panel import label_tab, show_message
 from app.map_view import clusters_panel, colour_options, map_panel
 from app.reader import reader_panel, results_panel
 from indexing import WorkspaceError
+from indexing.labels import LabelError
 from indexing.lock import is_busy
 from indexing.state import STATE_FILE
 
 st.set_page_config(page_title="Loupe", layout="wide")
 
 
-def _stop(message: str) -> None:
+def _stop(message: str, kind: str = "info") -> None:
     st.title("Loupe")
-    st.info(message)
+    getattr(st, kind)(message)
     st.stop()
 
 
@@ -53,7 +54,10 @@ if not info["ready"]:
 version = info["lance_version"]
 labels_version = workspace.labels.version()
 corpus = data.corpus(path, version)
-scheme = workspace.label_scheme()
+try:
+    scheme = workspace.label_scheme()
+except LabelError as error:  # a damaged label_scheme.json: the message says which and what to do
+    _stop(str(error), "error")
 labels = {name: data.label_codes(path, version, labels_version, name, tuple(values))
           for name, values in scheme.items()}
 active = current_filter(corpus, path, version, labels_version, labels)
