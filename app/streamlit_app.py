@@ -49,7 +49,7 @@ except WorkspaceError as error:
 info = data.info(path, (Path(path) / STATE_FILE).stat().st_mtime_ns, workspace.store.version())
 if not info["ready"]:
     _stop(f"`{path}` is not fully indexed yet (done: {', '.join(info['stages_done']) or 'nothing'}). "
-          "Run `loupe index` on it again to finish.")
+          f"Run `loupe index -w {path}` to finish the pending stages.")
 
 version = info["lance_version"]
 labels_version = workspace.labels.version()

@@ -18,6 +18,7 @@ _HINTS = {
     errno.EROFS: "choose a folder you can write to",
     errno.EACCES: "choose a folder you can write to",
     errno.EPERM: "choose a folder you can write to",
+    errno.ENOENT: "check the path",
 }
 _LANCE_ERRNO = re.compile(r"os error (\d+)")
 
