@@ -55,7 +55,11 @@ def _metrics_table(workspace) -> None:
         return
     rows = []
     for name in names:
-        trained = classify.load(workspace, name)
+        try:
+            trained = classify.load(workspace, name)
+        except classify.ClassifierError as error:  # damaged on disk: the message says which file, what to do
+            st.error(md(error))
+            continue
         m = trained.metrics
         rows.append({"classifier": name, "column": trained.column, "label": trained.label,
                      "positive": trained.positive, "negative": trained.negative or EVERY_UNLABELLED,

@@ -11,10 +11,12 @@ import typer
 
 from app.terminal import Table, console as _console, line, styled
 from indexing import IndexReport, IngestError, Workspace, WorkspaceError
+from indexing.disk import os_error_message
 from indexing.embedder import DEFAULT_MODEL
 from indexing.ingest import IngestOptions
 from indexing.lock import WorkspaceBusy
 from indexing.progress import RichReporter
+from indexing.state import STATE_FILE
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Loupe: look at a corpus before you train on it.")
 console = _console(stderr=True, soft_wrap=True)  # never break a file:line in two; data is never markup
@@ -54,10 +56,12 @@ def _summary(report: IndexReport, workspace: Workspace) -> None:
 
 
 def _open_or_create(path: Path, model: Optional[str], text_field: Optional[str], id_field: Optional[str]) -> Workspace:
+    if not (path / STATE_FILE).exists():
+        return Workspace.create(path, model=model or DEFAULT_MODEL, text_field=text_field or "text", id_field=id_field)
     try:
         workspace = Workspace.open(path)
-    except WorkspaceError:
-        return Workspace.create(path, model=model or DEFAULT_MODEL, text_field=text_field or "text", id_field=id_field)
+    except WorkspaceError as error:  # damaged: never overwritten by a new one
+        _fail(str(error))
     state = workspace.state
     for name, given, stored in (("--text-field", text_field, state.text_field), ("--id-field", id_field, state.id_field)):
         if given is not None and given != stored:
@@ -76,15 +80,18 @@ def run_index(workspace: Workspace, sources: list[str], quiet: bool = False, **o
                 report = workspace.index(sources, progress=progress, **options)
     except IngestError as error:
         _fail(f"{error} (--on-error fail); rows stored before it are kept, run again to resume")
-    except WorkspaceBusy as error:
+    except (WorkspaceBusy, WorkspaceError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk: every stage resumes, so a re-run finishes the work
+        _fail(f"{os_error_message(error, workspace.root)}; stored rows are kept, run again to resume")
     _summary(report, workspace)
     return report
 
 
 @cli.command()
 def index(
-    sources: List[str] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet, CSV, a folder of .txt/.md, or a saved HF dataset."),
+    sources: Optional[List[str]] = typer.Argument(None, help="JSONL (.gz/.zst), Parquet, CSV, a folder of .txt/.md, "
+                                                  "or a saved HF dataset; none: finish the pending stages of WS."),
     workspace: Path = WorkspaceOption,
     text_field: Optional[str] = typer.Option(None, help="Field holding the text [default: text]."),
     id_field: Optional[str] = typer.Option(None, help="Field holding a unique id [default: file and line]."),
@@ -101,12 +108,14 @@ def index(
     chunk_size: int = typer.Option(IngestOptions.chunk_size, min=1, help="Rows per LanceDB commit.", hidden=True),
 ) -> None:
     """Ingest, embed, index, map and cluster SOURCES into a workspace (resumable)."""
+    if not sources and not (workspace / STATE_FILE).exists():
+        _fail(f"{workspace} is not a Loupe workspace yet; give the SOURCES to index into it", 2)
     if on_error not in ("skip", "fail"):
         _fail("--on-error must be skip or fail", 2)
     if limit and sample:
         _fail("use either --limit or --sample", 2)
     ws = _open_or_create(workspace, model, text_field, id_field)
-    run_index(ws, sources, quiet, limit=limit, sample=sample, seed=seed, device=device,
+    run_index(ws, sources or [], quiet, limit=limit, sample=sample, seed=seed, device=device,
               batch_size=batch_size, clusters=clusters, max_chars=max_chars, on_error=on_error,
               chunk_size=chunk_size)
 
@@ -182,6 +191,8 @@ def label(
         action = ws.labels.add(chosen, name, None if clear else value, author)
     except (WorkspaceError, SelectionError, LabelError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk: the add is one write, so nothing was stored
+        _fail(f"nothing labelled: {os_error_message(error, workspace)}")
     verb = f"cleared {name} on" if clear else f"labelled {name}={value}:"
     console.print(f"{verb} {len(chosen):,} documents (action {action})")
 
@@ -211,6 +222,8 @@ def export_command(
             )
     except (WorkspaceError, SelectionError, ValueError, FileExistsError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk, a name too long: the export is atomic, so nothing was written
+        _fail(f"nothing exported: {os_error_message(error, out)}")
     kept = result.manifest["kept"]
     console.print(f"exported {kept['documents']:,} documents ({kept['tokens']:,} tokens) to {result.path}; "
                   f"{result.removed:,} removed")

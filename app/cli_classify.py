@@ -10,6 +10,7 @@ import typer
 from app.cli import WorkspaceOption, _fail, cli, console, out
 from app.terminal import Table
 from indexing import Workspace, WorkspaceError
+from indexing.disk import os_error_message
 from indexing.lock import WorkspaceBusy
 from indexing.progress import RichReporter
 
@@ -85,6 +86,8 @@ def train_command(
         thresholds = {share: percentile_threshold(scores, share) for share in KEEP_TOP}
     except (WorkspaceError, WorkspaceBusy, ClassifierError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk: the classifier is swapped in whole or not at all
+        _fail(os_error_message(error, workspace))
     out.print(metrics_table(classifier, previous, thresholds))
     console.print(f"saved {ws.root / 'classifiers' / classifier.name}; wrote {classifier.column} for "
                   f"{classifier.stats['docs_scored']:,} documents")
@@ -106,4 +109,6 @@ def fasttext_command(
         lines = export_fasttext(Workspace.open(workspace), label, out_file, positive, negative, seed=seed)
     except (WorkspaceError, ClassifierError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk, a name too long: the file is replaced atomically
+        _fail(os_error_message(error, out_file))
     console.print(f"wrote {lines:,} labelled documents to {out_file}")

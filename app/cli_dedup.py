@@ -10,6 +10,7 @@ import typer
 from app.cli import WorkspaceOption, _fail, cli, console
 from app.terminal import Table, styled
 from indexing import Workspace, WorkspaceError
+from indexing.disk import os_error_message
 from indexing.lock import WorkspaceBusy
 from indexing.progress import Quiet, RichReporter
 
@@ -41,6 +42,8 @@ def dedup_command(
                 result = dedup(ws, method, threshold, keep=keep, score_column=score_column, progress=progress)
     except (WorkspaceError, WorkspaceBusy, ValueError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk
+        _fail(os_error_message(error, workspace))
     table = Table(title=f"loupe dedup --method {result.method}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")

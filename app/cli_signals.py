@@ -12,6 +12,7 @@ import typer
 from app.cli import WorkspaceOption, _fail, cli, console
 from app.terminal import Table
 from indexing import Workspace, WorkspaceError
+from indexing.disk import os_error_message
 from indexing.language import LanguageModelMissing
 from indexing.lock import WorkspaceBusy
 from indexing.progress import Quiet, RichReporter
@@ -76,6 +77,8 @@ def signals_command(
                 result = compute_signals(ws, suite or None, language, progress=progress)
     except (WorkspaceError, WorkspaceBusy, LanguageModelMissing, ValueError) as error:
         _fail(str(error))
+    except OSError as error:  # a full disk
+        _fail(os_error_message(error, workspace))
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), indent=2) + "\n")
         return

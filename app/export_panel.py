@@ -15,6 +15,7 @@ import streamlit as st
 from app.filter_panel import Filter
 from components.progress import StreamlitReporter
 from components.text import md
+from indexing.disk import os_error_message
 from indexing.export import FORMATS, INTERNAL_COLUMNS, export
 
 RESULT = "export_result"
@@ -47,6 +48,9 @@ def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str
                             progress=StreamlitReporter())
         except (ValueError, FileExistsError) as error:
             st.error(md(error))
+            return
+        except OSError as error:  # a full disk, a name too long: the export is atomic, nothing was written
+            st.error(md(f"nothing exported: {os_error_message(error, workspace.root / 'exports')}"))
             return
         st.session_state[RESULT] = (str(result.path), result.kept, result.manifest)
     if RESULT in st.session_state:

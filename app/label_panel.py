@@ -13,6 +13,7 @@ import streamlit as st
 
 from components.text import md
 from indexing import classify
+from indexing.disk import os_error_message
 from indexing.label_scheme import parse_values
 from indexing.labels import LabelError
 from indexing.queue import ORDERS, labelling_queue
@@ -27,6 +28,9 @@ def _add(workspace, ids: list[str], name: str, value: str | None) -> None:
         workspace.labels.add(ids, name, value)
     except LabelError as error:
         st.session_state[MESSAGE] = ("error", str(error))
+        return
+    except OSError as error:  # a full disk: the add is one write, so nothing was stored
+        st.session_state[MESSAGE] = ("error", f"nothing labelled: {os_error_message(error, workspace.root)}")
         return
     shown = "cleared" if value is None else f"{name} = {value}"
     st.session_state[MESSAGE] = ("success", f"{shown} on {len(ids):,} document{'s' * (len(ids) != 1)}")
@@ -53,7 +57,11 @@ def label_buttons(workspace, scheme: dict[str, list[str]], ids: list[str], key: 
 
 
 def _undo(workspace) -> None:
-    undone = workspace.labels.undo()
+    try:
+        undone = workspace.labels.undo()
+    except OSError as error:
+        st.session_state[MESSAGE] = ("error", f"nothing undone: {os_error_message(error, workspace.root)}")
+        return
     st.session_state[MESSAGE] = ("success", "undid the last label action") if undone else ("info", "nothing to undo")
 
 
@@ -122,7 +130,12 @@ def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], sourc
 
 def _classifier_for(workspace, label: str) -> str | None:
     """The most recently trained classifier on `label`, which steers the active-learning orders."""
-    trained = [classify.load(workspace, n) for n in classify.list_classifiers(workspace)]
+    trained = []
+    for name in classify.list_classifiers(workspace):
+        try:
+            trained.append(classify.load(workspace, name))
+        except classify.ClassifierError:  # damaged: the Classify tab says which file and what to do
+            continue
     trained = sorted((c for c in trained if c.label == label), key=lambda c: c.trained_at)
     return trained[-1].name if trained else None
 

@@ -24,16 +24,17 @@ from app.map_view import clusters_panel, colour_options, map_panel
 from app.reader import reader_panel, results_panel
 from components.text import md
 from indexing import WorkspaceError
+from indexing.labels import LabelError
 from indexing.lock import is_busy
 from indexing.state import STATE_FILE
 
 st.set_page_config(page_title="Loupe", layout="wide")
 
 
-def _stop(message: str) -> None:
+def _stop(message: str, kind: str = "info") -> None:
     """The page is this message only (it names paths: shown as text)."""
     st.title("Loupe")
-    st.info(md(message))
+    getattr(st, kind)(md(message))
     st.stop()
 
 
@@ -50,12 +51,15 @@ except WorkspaceError as error:
 info = data.info(path, (Path(path) / STATE_FILE).stat().st_mtime_ns, workspace.store.version())
 if not info["ready"]:
     _stop(f"{path} is not fully indexed yet (done: {', '.join(info['stages_done']) or 'nothing'}). "
-          "Run loupe index on it again to finish.")
+          f"Run loupe index -w {path} to finish the pending stages.")
 
 version = info["lance_version"]
 labels_version = workspace.labels.version()
 corpus = data.corpus(path, version)
-scheme = workspace.label_scheme()
+try:
+    scheme = workspace.label_scheme()
+except LabelError as error:  # a damaged label_scheme.json: the message says which and what to do
+    _stop(str(error), "error")
 labels = {name: data.label_codes(path, version, labels_version, name, tuple(values))
           for name, values in scheme.items()}
 active = current_filter(corpus, path, version, labels_version, labels)

@@ -22,7 +22,7 @@ def load_scheme(root: Path, labels: Labels | None = None) -> dict[str, list[str]
     already in `labels`, so nothing labelled is ever missing from the app."""
     path = Path(root) / SCHEME_FILE
     if path.exists():
-        scheme = {name: list(values) for name, values in json.loads(path.read_text(encoding="utf-8")).items()}
+        scheme = _read(path)
     else:  # the default, less a name the corpus already uses as a column (its labels could not be stored)
         scheme = {name: list(values) for name, values in DEFAULT_SCHEME.items() if _usable(name, labels)}
     if labels is not None:
@@ -30,6 +30,25 @@ def load_scheme(root: Path, labels: Labels | None = None) -> dict[str, list[str]
             values = scheme.setdefault(name, [])
             values += [v for v in counts if v not in values]
     return scheme
+
+
+def _read(path: Path) -> dict[str, list[str]]:
+    """The saved scheme; a damaged or foreign file is a LabelError naming it."""
+    fix = "fix it, or delete it to start again from the default (labels already given are kept)"
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except json.JSONDecodeError as error:
+        raise LabelError(f"{path} is damaged (line {error.lineno}, column {error.colno}: {error.msg}); {fix}") from None
+    except ValueError as error:  # not UTF-8
+        raise LabelError(f"{path} is damaged ({error}); {fix}") from None
+    except OSError as error:
+        raise LabelError(f"{path} cannot be read: {error.strerror or error}") from None
+    if not isinstance(raw, dict) or not all(
+        isinstance(values, list) and all(isinstance(v, str) for v in values) for values in raw.values()
+    ):
+        raise LabelError(f"{path} must hold an object mapping each label name to a list of values "
+                         f'(e.g. {{"quality": ["good", "bad"]}}); {fix}')
+    return {name: list(values) for name, values in raw.items()}
 
 
 def _usable(name: str, labels: Labels | None) -> bool:

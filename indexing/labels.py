@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .columns import RESERVED as DOCS_RESERVED
+from .conflicts import retry_conflicts
 from .sql import quote_string
 from .store import LABELS, LABELS_SCHEMA, Store
 
@@ -190,7 +191,6 @@ class Labels:
         ids = _ids(doc_ids)
         author = _author(author)
         self.store.ensure_labels()
-        table = self.store.table(LABELS)
         action = _new_action()
         n = len(ids)
         events = pa.table(
@@ -205,8 +205,7 @@ class Labels:
             },
             schema=LABELS_SCHEMA,
         )
-        table.add(events)
-        self._maybe_compact(table)
+        self._append(events)
         return action
 
     def undo(self, author: str | None = None) -> str | None:
@@ -264,9 +263,7 @@ class Labels:
             schema=LABELS_SCHEMA,
         )
         self.store.ensure_labels()  # an older table gains action/undoes first
-        table = self.store.table(LABELS)
-        table.add(undo_events)
-        self._maybe_compact(table)
+        self._append(undo_events)
         return action
 
     # ---- internals -----------------------------------------------------------
@@ -275,9 +272,22 @@ class Labels:
         """Now in microseconds, but always after every stored event."""
         return max(_now_us(), _max_at(self._events(columns=["at"])) + 1)
 
-    def _maybe_compact(self, table) -> None:
-        if len(table.to_lance().get_fragments()) > self.compact_after:
-            table.optimize()
+    def _append(self, events: pa.Table) -> None:
+        """One LanceDB write of `events` (retried on a commit conflict with another
+        writer), then maybe a compaction."""
+        retry_conflicts(lambda: self.store.table(LABELS).add(events))
+        self._maybe_compact()
+
+    def _maybe_compact(self) -> None:
+        """Merge the one-fragment-per-add fragments once there are many. Only an
+        optimisation, run after the events are stored: one that still fails (another
+        process compacting at once, a full disk) is skipped, never the label's error;
+        the next add tries again."""
+        try:
+            if len(self.store.table(LABELS).to_lance().get_fragments()) > self.compact_after:
+                retry_conflicts(lambda: self.store.table(LABELS).optimize(), attempts=3)
+        except Exception:  # noqa: BLE001 - see the docstring
+            pass
 
 
 def _ids(doc_ids: Iterable[str] | str) -> list[str]:

@@ -16,6 +16,12 @@ from typing import Any, Iterator, TextIO
 
 SCHEMA_VERSION = 1
 STATE_FILE = "workspace.json"
+_REBUILD = "restore it from a backup, or index the sources again into a new workspace"
+
+
+class WorkspaceError(ValueError):
+    """A workspace that cannot be opened or used as asked; the message names the file
+    and what to do (defined here, below `Workspace`, so that loading the state can raise it)."""
 
 
 @contextmanager
@@ -70,15 +76,37 @@ class WorkspaceState:
 
     @classmethod
     def load(cls, root: Path) -> "WorkspaceState":
-        raw = json.loads((Path(root) / STATE_FILE).read_text(encoding="utf-8"))
+        """The state in `root`/workspace.json; a damaged or foreign file is a WorkspaceError
+        naming it (FileNotFoundError when there is none)."""
+        path = Path(root) / STATE_FILE
+        try:
+            raw = json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            raise
+        except OSError as error:
+            raise WorkspaceError(f"{path} cannot be read: {error.strerror or error}") from None
+        except json.JSONDecodeError as error:
+            raise WorkspaceError(f"{path} is damaged (line {error.lineno}, column {error.colno}: {error.msg}); "
+                                 f"{_REBUILD}") from None
+        except ValueError as error:  # not UTF-8
+            raise WorkspaceError(f"{path} is damaged ({error}); {_REBUILD}") from None
+        if not isinstance(raw, dict):
+            raise WorkspaceError(f"{path} holds a JSON {type(raw).__name__}, not a workspace state; {_REBUILD}")
         version = raw.get("schema_version")
         if version != SCHEMA_VERSION:
-            raise ValueError(
-                f"{Path(root) / STATE_FILE}: schema version {version} is not supported "
+            raise WorkspaceError(
+                f"{path}: schema version {version} is not supported "
                 f"(this Loupe reads version {SCHEMA_VERSION})"
             )
-        raw["sources"] = {k: SourceState(**v) for k, v in raw.get("sources", {}).items()}
-        return cls(**raw)
+        try:
+            sources, stages = raw.get("sources", {}), raw.get("stages", {})
+            if not (isinstance(sources, dict) and isinstance(stages, dict)
+                    and all(isinstance(v, dict) for v in [*sources.values(), *stages.values()])):
+                raise TypeError("'sources' and 'stages' must map names to objects")
+            raw["sources"] = {k: SourceState(**v) for k, v in sources.items()}
+            return cls(**raw)
+        except TypeError as error:  # a missing, unknown or mistyped key
+            raise WorkspaceError(f"{path} is not a workspace state Loupe can read ({error}); {_REBUILD}") from None
 
     def save(self, root: Path) -> None:
         atomic_write_text(Path(root) / STATE_FILE, json.dumps(asdict(self), indent=2) + "\n")

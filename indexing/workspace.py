@@ -34,18 +34,15 @@ from .progress import Quiet, Reporter
 from .projection import project
 from .selection import SelectionError, referenced_columns, select_ids
 from .sql import lance_predicate, shorten, sql_list
-from .state import STATE_FILE, WorkspaceState
+from .state import STATE_FILE, WorkspaceError, WorkspaceState
 from .store import Store
 from .vector_index import VectorIndex, build_index
 
-# Every stage of the flow, in order. ingest, signals and embed run as one pass.
-STAGES = ("ingest", "signals", "embed", "text_index", "faiss", "project", "cluster")
+# Every stage of the flow, in order. ingest, signals and embed run as one pass; refresh
+# brings the columns computed from the whole corpus (score_*, dup_*) to new rows.
+STAGES = ("ingest", "signals", "embed", "text_index", "faiss", "project", "cluster", "refresh")
 INFO_VERSION = 1
 SCORE = "_score"  # the score column search, keyword_search and neighbors add to docs rows
-
-
-class WorkspaceError(Exception):
-    pass
 
 
 def _now() -> str:
@@ -134,7 +131,9 @@ class Workspace:
         """Bring the workspace up to date with `sources`; every stage resumes after a crash.
 
         New sources are added without re-embedding stored rows; the FAISS index, the
-        map and the clusters are rebuilt when the rows changed. Returns what was done.
+        map, the clusters and the refresh (saved classifiers' scores, the last dedup)
+        run again when the rows changed. With no sources, only the stages left pending
+        (by a kill or an error) run. Returns what was done.
         """
         progress = progress or Quiet()
         report = IndexReport()
@@ -164,30 +163,53 @@ class Workspace:
                 vectors = self._faiss(rows, report, progress)
                 coords = self._project(rows, vectors, report, progress)
                 self._cluster(rows, vectors, coords, clusters, report, progress)
-        if rows != before:
-            self._refresh_derived(report, progress)
+        if rows and (rows != before or self._pending("refresh", rows)):
+            self._refresh_derived(rows, report, progress)
         return report
 
-    def _refresh_derived(self, report: IndexReport, progress: Reporter) -> None:
-        """Columns computed from the whole corpus cover new rows too: every saved
-        classifier scores them, and the last dedup runs again with its settings, so a
-        `score_<name>` threshold or `dup_keep = true` never silently drops them as null
-        (each takes its own writer lock)."""
-        from .classify import list_classifiers, rescore
-        from .dedup import dedup, last_run
+    def _refresh_derived(self, rows: int, report: IndexReport, progress: Reporter) -> None:
+        """The `refresh` stage: columns computed from the whole corpus cover new rows too.
+        Every saved classifier scores them, and the last dedup runs again with its
+        settings, so a `score_<name>` threshold or `dup_keep = true` never silently drops
+        them as null. rescore and dedup each take the writer lock themselves, so the
+        stage is recorded (under the lock again) only after both returned: a kill or an
+        error before leaves it pending, and `loupe index -w WS` finishes it. A damaged
+        classifier does not stop the others or the dedup, but leaves the stage pending
+        with a WorkspaceError that names its file and what to do."""
+        from . import classify
+        from .dedup import DedupError, dedup, last_run
 
         started = time.perf_counter()
-        names = list_classifiers(self)
+        names = classify.list_classifiers(self)
+        problems = []
         for name in names:
-            rescore(self, name, progress)
+            try:
+                classify.rescore(self, name, progress)
+            except classify.ClassifierError as error:
+                problems.append(str(error))
         if names:
             report.timed("rescore", time.perf_counter() - started)
         previous = last_run(self)
         if previous:
-            started = time.perf_counter()
-            dedup(self, previous["method"], previous["threshold"], keep=previous["keep"],
-                  score_column=previous.get("score_column"), progress=progress)
-            report.timed("dedup", time.perf_counter() - started)
+            dedup_started = time.perf_counter()
+            try:
+                dedup(self, previous["method"], previous["threshold"], keep=previous["keep"],
+                      score_column=previous.get("score_column"), progress=progress)
+            except DedupError as error:
+                problems.append(f"re-running the last dedup ({previous['method']}): {error}")
+            report.timed("dedup", time.perf_counter() - dedup_started)
+        if problems:
+            raise WorkspaceError(
+                "the refresh of the new rows' scores and duplicates is not finished: " + "; ".join(problems)
+                + f". Then run `loupe index -w {self.root}` to finish it."
+            )
+        entry = {"rows": rows, "seconds": round(time.perf_counter() - started, 3), "at": _now(),
+                 "classifiers": names, "dedup": previous["method"] if previous else None}
+        with writer_lock(self.root):  # re-read: dedup recorded its own stage meanwhile
+            state = WorkspaceState.load(self.root)
+            state.stages["refresh"] = entry
+            state.save(self.root)
+        self.state.stages["refresh"] = entry
 
     def _check_model(self, embedder: Embedder) -> None:
         if self.state.dimension and self.state.dimension != embedder.dimension:
@@ -205,7 +227,30 @@ class Workspace:
         self.state.save(self.root)
 
     def _pending(self, stage: str, rows: int) -> bool:
-        return not self.state.stage_done(stage, rows)
+        return not self._stage_done(stage, rows)
+
+    def _stage_done(self, stage: str, rows: int) -> bool:
+        """Whether `stage`'s last run covered the `rows` stored now (see `_refreshed`)."""
+        if stage == "refresh" and stage not in self.state.stages:
+            return self._refreshed(rows)
+        return self.state.stage_done(stage, rows)
+
+    def _refreshed(self, rows: int) -> bool:
+        """A workspace.json written before `refresh` was a stage has no entry for it. It
+        counts as refreshed when nothing is left to refresh: every saved classifier's
+        `score_<name>` exists without a null, and the last dedup (if any) covered every
+        row, so existing workspaces still open as ready; otherwise it is pending."""
+        from .classifiers.model import column_name
+        from .classifiers.storage import list_classifiers
+
+        dedup = self.state.stages.get("dedup")
+        if dedup and dedup.get("rows") != rows:
+            return False
+        schema = self.store.docs_schema()
+        columns = [column_name(name) for name in list_classifiers(self.root)]
+        if any(schema is None or c not in schema.names for c in columns):
+            return False
+        return all(self.store.count(f"{c} IS NULL") == 0 for c in columns)
 
     def _text_index(self, rows, report, progress) -> None:
         if not self._pending("text_index", rows):
@@ -423,7 +468,7 @@ class Workspace:
         faiss_dir = self.root / "faiss"
         faiss_bytes = sum(p.stat().st_size for p in faiss_dir.rglob("*") if p.is_file()) if faiss_dir.exists() else 0
         lance_bytes = self.store.size_bytes()
-        done = [s for s in STAGES if rows and self.state.stage_done(s, rows)]
+        done = [s for s in STAGES if rows and self._stage_done(s, rows)]
         return {
             "info_version": INFO_VERSION,
             "path": str(self.root.resolve()),

@@ -124,8 +124,24 @@ def save(root: Path, classifier: Classifier) -> Path:
     return final
 
 
+# meta.json's keys and the JSON types each must hold (checked before a Classifier is made)
+_META_TYPES = {
+    "name": str, "label": str, "positive": str, "negative": (str, type(None)), "model": str, "dimension": int,
+    "intercept": (int, float), "metrics": dict, "labels_snapshot": dict, "trained_at": str, "column": str,
+    "params": dict,
+}
+
+
+def _damaged(path: Path, name: str, root: Path, why: str) -> ClassifierError:
+    return ClassifierError(
+        f"{path} is damaged ({why}); retrain it with `loupe train -w {root} --name {name}`, "
+        f"or delete the folder {path.parent} to drop the classifier"
+    )
+
+
 def load(root: Path, name: str) -> Classifier:
-    """The saved classifier `name` (ClassifierError if there is none or it is damaged)."""
+    """The saved classifier `name` (ClassifierError if there is none or it is damaged:
+    the message names the damaged file and says what to do)."""
     check_name(name)
     folder = _folder(root, name)
     if folder is None:
@@ -134,21 +150,40 @@ def load(root: Path, name: str) -> Classifier:
             f"no classifier named {name!r} in {root}"
             + (f"; there are: {', '.join(known)}" if known else "; train one with `loupe train`")
         )
+    meta_path, coef_path = folder / META, folder / COEF
     try:
-        meta = json.loads((folder / META).read_text(encoding="utf-8"))
-        coef = np.load(folder / COEF, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise ClassifierError(f"classifier {name!r} in {folder} cannot be read: {error}") from None
+        meta = json.loads(meta_path.read_bytes().decode("utf-8"))
+    except OSError as error:
+        raise _damaged(meta_path, name, root, f"cannot be read: {error.strerror or error}") from None
+    except ValueError as error:  # JSON or UTF-8
+        raise _damaged(meta_path, name, root, f"not JSON: {error}") from None
+    if not isinstance(meta, dict):
+        raise _damaged(meta_path, name, root, f"holds a JSON {type(meta).__name__}, not an object")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ClassifierError(f"{folder / META}: format version {meta.get('format_version')} is not supported")
+        raise ClassifierError(f"{meta_path}: format version {meta.get('format_version')} is not supported; "
+                              f"retrain it with `loupe train -w {root} --name {name}`")
+    meta.setdefault("params", {})
+    for key, types in _META_TYPES.items():
+        if key not in meta:
+            raise _damaged(meta_path, name, root, f"no {key!r}")
+        if not isinstance(meta[key], types) or isinstance(meta[key], bool):
+            raise _damaged(meta_path, name, root, f"{key!r} is {meta[key]!r}")
+    try:
+        metrics = Metrics(**meta["metrics"])
+    except TypeError as error:
+        raise _damaged(meta_path, name, root, f"'metrics': {error}") from None
+    try:
+        coef = np.load(coef_path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise _damaged(coef_path, name, root, f"not a weight array: {error}") from None
     if coef.dtype != np.float64 or coef.shape != (meta["dimension"],):
-        raise ClassifierError(f"{folder / COEF}: expected {meta['dimension']} float64 weights, got "
-                              f"{coef.dtype} {coef.shape}")
+        raise _damaged(coef_path, name, root, f"expected {meta['dimension']} float64 weights, got "
+                                              f"{coef.dtype} {coef.shape}")
     return Classifier(
         name=meta["name"], label=meta["label"], positive=meta["positive"], negative=meta["negative"],
-        model=meta["model"], dimension=int(meta["dimension"]), coef=coef, intercept=float(meta["intercept"]),
-        metrics=Metrics(**meta["metrics"]), labels_snapshot=meta["labels_snapshot"],
-        trained_at=meta["trained_at"], column=meta["column"], params=meta.get("params", {}),
+        model=meta["model"], dimension=meta["dimension"], coef=coef, intercept=float(meta["intercept"]),
+        metrics=metrics, labels_snapshot=meta["labels_snapshot"],
+        trained_at=meta["trained_at"], column=meta["column"], params=meta["params"],
     )
 
 

@@ -256,7 +256,9 @@ def rescore(workspace, name: str, progress: Reporter | None = None) -> Classifie
     classifier = storage.load(workspace.root, name)
     if classifier.model != workspace.state.model or classifier.dimension != workspace.state.dimension:
         raise ClassifierError(f"classifier {name!r} was trained on {classifier.model} ({classifier.dimension}-d); "
-                              f"this workspace holds {workspace.state.model} ({workspace.state.dimension}-d)")
+                              f"this workspace holds {workspace.state.model} ({workspace.state.dimension}-d); "
+                              f"retrain it with `loupe train -w {workspace.root} --name {name}`, or delete the "
+                              f"folder {storage.classifiers_dir(workspace.root) / name}")
     check_column(workspace, name)
     started = time.perf_counter()
     ids, vectors = read_vectors(workspace)

@@ -52,3 +52,117 @@ def test_a_source_that_grew_is_read_from_where_it_stopped(tmp_path, stdlib_rows)
     assert report.rows_read == 20 and report.rows_stored == 20
     assert ws.count() == 60
     assert any("changed" in note for note in report.notes)
+
+
+def _grown(tmp_path, stdlib_rows):
+    """A workspace with a trained classifier and a dedup run, and a second source to add."""
+    from indexing import dedup
+    from indexing.classify import train
+
+    rows = stdlib_rows[:60]
+    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
+    ws.index([write_jsonl(tmp_path / "first.jsonl", rows[:40])])
+    kinds = {r["id"]: r["kind"] for r in rows[:40]}
+    ws.labels.add([i for i, k in kinds.items() if k == "function_source"][:5], "quality", "good")
+    ws.labels.add([i for i, k in kinds.items() if k != "function_source"][:5], "quality", "bad")
+    train(ws, "quality")
+    dedup.dedup(ws, "exact")
+    return ws, write_jsonl(tmp_path / "second.jsonl", rows[40:])
+
+
+def _nulls(ws) -> dict[str, int]:
+    docs = ws.docs(columns=["score_quality", "dup_keep"])
+    return {c: docs.column(c).null_count for c in docs.column_names}
+
+
+def test_an_error_in_the_refresh_leaves_it_pending_and_a_rerun_finishes_it(tmp_path, stdlib_rows, monkeypatch):
+    """issue 8, defect 3: an error in the refresh after adding rows (rescoring the saved
+    classifiers, re-running the last dedup) left `info` saying ready with null scores and
+    dup_keep for the new rows, and re-running `index` repaired nothing. The refresh is a
+    recorded stage that a re-run (no sources needed) completes."""
+    from indexing import classify
+
+    ws, second = _grown(tmp_path, stdlib_rows)
+    assert ws.info()["ready"] and "refresh" in ws.info()["stages_done"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(classify, "rescore", broken)
+    with pytest.raises(RuntimeError, match="injected"):
+        ws.index([second])
+    monkeypatch.undo()
+    for workspace in (ws, Workspace.open(ws.root)):
+        info = workspace.info()
+        assert not info["ready"] and "refresh" not in info["stages_done"], info["stages_done"]
+    assert _nulls(ws) == {"score_quality": 20, "dup_keep": 20}
+
+    report = Workspace.open(ws.root).index()  # no sources: finish what is pending
+    assert report.rows_stored == 0
+    ws = Workspace.open(ws.root)
+    assert ws.info()["ready"] and ws.state.stages["refresh"]["rows"] == 60 == ws.count()
+    assert _nulls(ws) == {"score_quality": 0, "dup_keep": 0}
+    assert ws.state.stages["dedup"]["rows"] == 60
+
+
+def test_a_damaged_classifier_stops_the_refresh_with_a_clear_error(tmp_path, stdlib_rows):
+    """issue 8, defect 3: a damaged classifier in the refresh was a traceback; it is one
+    error naming the file and what to do, through the API and `loupe index`, and the stage
+    stays pending until a re-run after the repair finishes it."""
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from indexing import WorkspaceError
+
+    ws, second = _grown(tmp_path, stdlib_rows)
+    coef = ws.root / "classifiers" / "quality" / "coef.npy"
+    np.save(coef, np.zeros(5))
+    with pytest.raises(WorkspaceError) as info:
+        ws.index([second])
+    message = str(info.value)
+    assert str(coef) in message and "loupe train" in message and f"loupe index -w {ws.root}" in message
+    ws = Workspace.open(ws.root)
+    assert not ws.info()["ready"]
+    assert _nulls(ws) == {"score_quality": 20, "dup_keep": 0}  # the dedup still ran
+
+    result = CliRunner().invoke(cli, ["index", "-w", str(ws.root), "-q"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output and "coef.npy" in result.stderr
+    import shutil
+
+    shutil.rmtree(coef.parent)  # what the message offers: delete the classifier
+    result = CliRunner().invoke(cli, ["index", "-w", str(ws.root), "-q"])
+    assert result.exit_code == 0, result.output
+    assert Workspace.open(ws.root).info()["ready"]
+
+
+def test_a_workspace_from_before_the_refresh_stage_opens_as_ready(tmp_path, stdlib_rows, monkeypatch):
+    """issue 8, defect 3: workspace.json written before `refresh` was a stage has no entry
+    for it; it counts as refreshed when every saved classifier's column and the last dedup
+    cover every row, and as pending when they do not."""
+    import json
+
+    ws, second = _grown(tmp_path, stdlib_rows)
+    path = ws.root / "workspace.json"
+
+    def drop_refresh():
+        state = json.loads(path.read_text())
+        state["stages"].pop("refresh", None)
+        path.write_text(json.dumps(state))
+
+    drop_refresh()
+    assert Workspace.open(ws.root).info()["ready"]
+    from indexing import classify
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(classify, "rescore", broken)
+    with pytest.raises(RuntimeError, match="injected"):  # new rows without their scores
+        Workspace.open(ws.root).index([second])
+    monkeypatch.undo()
+    assert "refresh" not in json.loads(path.read_text())["stages"]  # as an older Loupe would have left it
+    assert not Workspace.open(ws.root).info()["ready"]
+    Workspace.open(ws.root).index()
+    assert Workspace.open(ws.root).info()["ready"]

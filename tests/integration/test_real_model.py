@@ -117,7 +117,7 @@ def test_info_reports_a_ready_workspace(workspace):
     info = workspace.info()
     assert info["ready"] is True
     assert info["model"] == DEFAULT_MODEL and info["dimension"] == 384
-    assert info["stages_done"] == ["ingest", "signals", "embed", "text_index", "faiss", "project", "cluster"]
+    assert info["stages_done"] == ["ingest", "signals", "embed", "text_index", "faiss", "project", "cluster", "refresh"]
     assert info["bytes"]["lance"] > 0 and info["bytes"]["faiss"] > 0
     assert info["columns"]["tokens"] == "int64"
 

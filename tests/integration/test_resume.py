@@ -95,3 +95,45 @@ def test_kill_during_the_map_stage_is_repaired(tmp_path, stdlib_rows):
     docs = workspace.docs(columns=["id", "x", "y", "cluster"])
     assert docs.num_rows == 200
     assert docs.column("x").null_count == 0 and docs.column("cluster").null_count == 0
+
+
+KILLED_IN_THE_REFRESH = """
+import os, signal, sys
+from indexing import Workspace, classify
+classify.rescore = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+Workspace.open(sys.argv[1]).index([sys.argv[2]])
+"""
+
+
+def test_kill_during_the_refresh_is_repaired_by_index_without_sources(tmp_path, stdlib_rows):
+    """issue 8, defect 3: `loupe index` killed in the refresh after adding rows (rescoring,
+    re-running the last dedup) left `info` ready and the new rows' score and dup_keep null,
+    so `dup_keep = true` dropped them; `loupe index -w WS` alone now finishes it."""
+    from indexing import dedup
+    from indexing.classify import train
+
+    rows = stdlib_rows[:60]
+    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
+    ws.index([write_jsonl(tmp_path / "first.jsonl", rows[:40])])
+    ids = [r["id"] for r in rows[:40]]
+    ws.labels.add(ids[:5], "quality", "good")
+    ws.labels.add(ids[5:10], "quality", "bad")
+    train(ws, "quality")
+    dedup.dedup(ws, "exact")
+    second = write_jsonl(tmp_path / "second.jsonl", rows[40:])
+
+    killed = subprocess.run([sys.executable, "-c", KILLED_IN_THE_REFRESH, str(ws.root), str(second)],
+                            cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    workspace = Workspace.open(ws.root)
+    assert workspace.count() == 60 and not workspace.info()["ready"]
+    assert workspace.count("dup_keep = true") < 40  # what the user would have exported
+
+    again = subprocess.run([*LOUPE, "index", "-w", str(ws.root), "-q"], cwd=Path(__file__).parents[2],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    workspace = Workspace.open(ws.root)
+    assert workspace.info()["ready"]
+    docs = workspace.docs(columns=["score_quality", "dup_keep"])
+    assert docs.column("score_quality").null_count == 0 and docs.column("dup_keep").null_count == 0
+    assert workspace.count("dup_keep = true") >= 40

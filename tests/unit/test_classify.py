@@ -421,3 +421,37 @@ def test_documents_added_later_get_every_saved_classifiers_score(ws, tmp_path):
     ws.index([write_jsonl(tmp_path / "more.jsonl", more)])
     scores = _column(ws, "score_quality")
     assert len(scores) == len(DOCS) + len(more) and all(s is not None for s in scores.values())
+
+
+def _damage_meta(change):
+    def damage(folder):
+        meta = json.loads((folder / "meta.json").read_text())
+        (folder / "meta.json").write_text(json.dumps(change(meta)))
+    return damage
+
+
+@pytest.mark.parametrize("damage, where", [
+    (_damage_meta(lambda m: {k: v for k, v in m.items() if k != "dimension"}), "meta.json"),
+    (_damage_meta(lambda m: [m]), "meta.json"),
+    (_damage_meta(lambda m: {**m, "metrics": "good"}), "meta.json"),
+    (_damage_meta(lambda m: {**m, "dimension": "32"}), "meta.json"),
+    (lambda f: (f / "meta.json").write_text('{"format_version": 1, "na'), "meta.json"),
+    (lambda f: np.save(f / "coef.npy", np.zeros(7)), "coef.npy"),
+    (lambda f: (f / "coef.npy").write_bytes(b"not numpy"), "coef.npy"),
+], ids=["no-dimension", "list", "metrics-not-object", "dimension-a-string", "truncated", "coef-wrong-size",
+        "coef-garbage"])
+def test_a_damaged_classifier_is_a_classifier_error_naming_the_file(ws, damage, where):
+    """issue 8, defect 11: a meta.json without `dimension` or holding a list gave a
+    KeyError/AttributeError traceback; every damaged classifier is one ClassifierError
+    naming the file and what to do (retrain, or delete the folder)."""
+    _seed(ws)
+    train(ws, "quality")
+    folder = ws.root / "classifiers" / "quality"
+    damage(folder)
+    with pytest.raises(ClassifierError) as info:
+        load(ws, "quality")
+    message = str(info.value)
+    assert str(folder / where) in message and "loupe train" in message and "delete" in message
+    assert list_classifiers(ws) == ["quality"]  # still listed, so the user sees it and can fix it
+    train(ws, "quality")  # retraining replaces it
+    assert load(ws, "quality").dimension == 32

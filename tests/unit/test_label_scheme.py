@@ -119,3 +119,21 @@ def test_default_names_that_clash_with_a_docs_column_are_not_offered(tmp_path):
     assert "quality" not in ws.label_scheme()
     ws.save_label_scheme({**ws.label_scheme(), "topic": ["code"]})  # what the app's editor saves
     assert ws.label_scheme() == {"topic": ["code"]}
+
+
+@pytest.mark.parametrize("content", ['["quality", "good"]', '{"quality": "good"}', '{"quality": [1, 2]}',
+                                     '{"quality": ["good", ', "\udcff".encode("utf-8", "surrogateescape")],
+                         ids=["list", "values-not-a-list", "values-not-strings", "truncated", "not-utf8"])
+def test_damaged_scheme_file_is_a_label_error_naming_the_file(ws, content):
+    """issue 8, defect 11: a label_scheme.json holding a list gave an AttributeError
+    traceback (and a string of values became one button per letter); every damaged
+    file is one LabelError naming the file and what to do."""
+    if isinstance(content, bytes):
+        _file(ws).write_bytes(content)
+    else:
+        _file(ws).write_text(content, encoding="utf-8")
+    with pytest.raises(LabelError) as info:
+        ws.label_scheme()
+    assert str(_file(ws)) in str(info.value) and "delete" in str(info.value)
+    ws.save_label_scheme({"topic": ["code"]})  # saving a new scheme repairs it
+    assert ws.label_scheme() == {"topic": ["code"]}

@@ -123,3 +123,24 @@ def test_stage_done_survives_round_trip(tmp_path):
     loaded = WorkspaceState.load(tmp_path)
     assert loaded.stage_done("cluster", 0) is True
     assert loaded.stage_done("cluster", 1) is False
+
+
+@pytest.mark.parametrize("damage", [
+    lambda text: text[: len(text) // 2],  # truncated by a full disk or a copy cut short
+    lambda text: "",
+    lambda text: "[1, 2]",  # valid JSON, not an object
+    lambda text: text.replace('"stages": {', '"stages": {"ingest": 3, "x": {', 1),
+    lambda text: text.replace('"model"', '"modell"', 1),  # an unknown key
+], ids=["truncated", "empty", "list", "stage-not-object", "unknown-key"])
+def test_damaged_workspace_json_is_a_workspace_error_naming_the_file(tmp_path, damage):
+    """issue 8, defect 11: a truncated or foreign workspace.json gave a JSONDecodeError
+    (or TypeError) traceback; it is one WorkspaceError naming the file and what to do."""
+    from indexing import Workspace, WorkspaceError
+
+    sample_state().save(tmp_path)
+    path = tmp_path / STATE_FILE
+    path.write_text(damage(path.read_text()))
+    for load in (WorkspaceState.load, Workspace.open):
+        with pytest.raises(WorkspaceError) as info:
+            load(tmp_path)
+        assert str(path) in str(info.value) and "new workspace" in str(info.value)
