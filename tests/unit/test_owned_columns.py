@@ -39,3 +39,12 @@ def test_a_write_to_a_column_loupe_does_not_own_is_refused():
     with pytest.raises(ColumnOwnershipError, match="'score_q'"):
         check_writable(["score_q"], source_columns={"score_q"})
 
+
+
+def test_a_classifier_name_cannot_make_a_column_loupe_would_not_own():
+    """issue 8, defect 4: `score_<name>` must stay in the registry, or its write is refused."""
+    from indexing.classifiers.model import ClassifierError, column_name
+
+    assert column_name("quality") == "score_quality"
+    with pytest.raises(ClassifierError, match="'x_src' ends in '_src'"):
+        column_name("x_src")
