@@ -4,6 +4,10 @@ Sources disagree (JSONL has no schema, CSV has strings, Parquet has types), but 
 LanceDB table has one type per column. The first batch in which a field has a
 value fixes its type; later values are cast to it, and a value that will not cast
 is stored as null and counted as a warning rather than losing the whole record.
+
+Names disagree too: a source may use any string as a field name, Lance and SQL may
+not. `FieldNames` gives each source field a safe column once and for all (recorded
+in workspace.json), and caps how many columns the sources can make.
 """
 
 from __future__ import annotations

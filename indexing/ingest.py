@@ -23,9 +23,9 @@ import pyarrow.compute as pc
 from .columns import SIGNALS, FieldNames, align, field_columns, overflow_text, seed_fields
 from .embedder import Embedder
 from .language import language_columns
+from .owned_columns import OVERFLOW_COLUMN
 from .prefetch import prefetch
 from .progress import Quiet, Reporter
-from .owned_columns import OVERFLOW_COLUMN
 from .records import MAX_NESTING, TOO_DEEP, Record, Rejection, SourceError, too_deep
 from .rules import compute_rules
 from .signals import TOKENS, basic_signals
@@ -266,13 +266,12 @@ class Ingest:
             return None
         if opts.id_field:
             raw_id = fields.get(opts.id_field)
-            if (raw_id is None or str(raw_id) == "") and plan.source.path_ids:
-                doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}"
-            elif raw_id is None or str(raw_id) == "":
+            missing = raw_id is None or str(raw_id) == ""
+            if missing and not plan.source.path_ids:
                 self.reject(Rejection(record.file, record.line, f"no '{opts.id_field}' field"))
                 return None
-            else:
-                doc_id = str(raw_id)
+            # a whole file without an id of its own (a text file) is known by its path
+            doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}" if missing else str(raw_id)
         else:
             doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}:{record.line}"
         first = seen.get(doc_id)
@@ -381,7 +380,7 @@ class Ingest:
         self.state.fields.update(added)
         self.state.save(self.root)
         self.report.notes.extend(
-            f"field {field!r} stored as column {column!r}" for field, column in added if field != column
+            f"field {name!r} stored as column {column!r}" for name, column in added if name != column
         )
 
     def _store(self, chunk: _Chunk, advance) -> None:
