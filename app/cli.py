@@ -106,6 +106,7 @@ def index(
     on_error: str = typer.Option("skip", help="skip: report bad records and go on; fail: stop at the first."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     chunk_size: int = typer.Option(IngestOptions.chunk_size, min=1, help="Rows per LanceDB commit.", hidden=True),
+    max_fields: int = typer.Option(IngestOptions.max_fields, min=1, help="Most source fields with a column of their own; the rest go to extra_fields (JSON)."),
 ) -> None:
     """Ingest, embed, index, map and cluster SOURCES into a workspace (resumable)."""
     if not sources and not (workspace / STATE_FILE).exists():
@@ -117,7 +118,7 @@ def index(
     ws = _open_or_create(workspace, model, text_field, id_field)
     run_index(ws, sources or [], quiet, limit=limit, sample=sample, seed=seed, device=device,
               batch_size=batch_size, clusters=clusters, max_chars=max_chars, on_error=on_error,
-              chunk_size=chunk_size)
+              chunk_size=chunk_size, max_fields=max_fields)
 
 
 @cli.command()
@@ -147,6 +148,7 @@ def info(
         f"{s['path']} ({s['kind']}): {s['stored']:,} stored, {s['rejected']:,} rejected"
         + ("" if s["complete"] else ", incomplete") for s in data["sources"]) or "none")
     table.add_row("columns", ", ".join(f"{k} ({v})" for k, v in data["columns"].items() if k != "vector"))
+    table.add_row("fields renamed", ", ".join(f"{f} -> {c}" for f, c in data["fields"].items() if f != c) or "none")
     sizes = data["bytes"]
     table.add_row("on disk", f"{sizes['total'] / 1e6:,.1f} MB (lance {sizes['lance'] / 1e6:,.1f}, faiss {sizes['faiss'] / 1e6:,.1f})")
     out.print(table)

@@ -20,12 +20,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import SIGNALS, align, field_columns, rename_fields
+from .columns import SIGNALS, FieldNames, align, field_columns, overflow_text, seed_fields
 from .embedder import Embedder
 from .language import language_columns
+from .owned_columns import OVERFLOW_COLUMN
 from .prefetch import prefetch
 from .progress import Quiet, Reporter
-from .records import Record, Rejection, SourceError
+from .records import MAX_NESTING, TOO_DEEP, Record, Rejection, SourceError, too_deep
 from .rules import compute_rules
 from .signals import TOKENS, basic_signals
 from .sources import Source, open_source
@@ -48,10 +49,15 @@ class IngestOptions:
     # dump that a curator wants to see reported rather than silently embedded.
     max_chars: int = 1_000_000
     chunk_size: int = 1024
+    # The most source fields that get a column of their own; the fields beyond go into the
+    # JSON object of `extra_fields`, so one very wide record cannot make 100,000 columns.
+    max_fields: int = 1000
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, not {self.on_error!r}")
+        if self.max_fields < 1:
+            raise ValueError(f"max_fields must be at least 1, not {self.max_fields}")
         if self.limit is not None and self.sample is not None:
             raise ValueError("use either limit or sample, not both")
 
@@ -150,6 +156,7 @@ class _Chunk:
     new_fields: list[pa.Field]
     tokens: list[int]
     last: bool
+    fields_added: list[tuple[str, str]] = field(default_factory=list)  # (source field, column)
 
 
 def _id_prefix(path: str) -> str:
@@ -237,6 +244,9 @@ class Ingest:
             reason, _, detail = record.error.partition(": ")
             self.reject(Rejection(record.file, record.line, reason, detail))
             return None
+        if too_deep(fields):
+            self.reject(Rejection(record.file, record.line, TOO_DEEP, f"more than {MAX_NESTING} levels"))
+            return None
         text = fields.get(opts.text_field)
         if text is None:
             self.reject(Rejection(record.file, record.line, f"no '{opts.text_field}' field"))
@@ -253,10 +263,12 @@ class Ingest:
             return None
         if opts.id_field:
             raw_id = fields.get(opts.id_field)
-            if raw_id is None or str(raw_id) == "":
+            missing = raw_id is None or str(raw_id) == ""
+            if missing and not plan.source.path_ids:
                 self.reject(Rejection(record.file, record.line, f"no '{opts.id_field}' field"))
                 return None
-            doc_id = str(raw_id)
+            # a whole file without an id of its own (a text file) is known by its path
+            doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}" if missing else str(raw_id)
         else:
             doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}:{record.line}"
         first = seen.get(doc_id)
@@ -295,7 +307,15 @@ class Ingest:
     def _build(self, plan, rows, known, consumed, last: bool) -> _Chunk:
         started = time.perf_counter()
         texts = [text for _, text, _ in rows]
-        fields = [rename_fields(record.fields, consumed) for _, _, record in rows]
+        fields = []
+        for _, _, record in rows:
+            stored, extra = self.names.split(record.fields, consumed)
+            if extra:
+                stored[OVERFLOW_COLUMN] = overflow_text(extra)
+                self.report.warnings[
+                    f"fields beyond max_fields {self.options.max_fields:,} kept as JSON in column '{OVERFLOW_COLUMN}'"
+                ] += 1
+            fields.append(stored)
         columns, new_fields = field_columns(fields, known, self.report.warnings)
         known.update({f.name: f.type for f in new_fields})
         signals = {**basic_signals(texts), **compute_rules(texts), **language_columns(texts)}
@@ -323,11 +343,17 @@ class Ingest:
             new_fields,
             tokens,
             last,
+            self.names.take_added(),
         )
 
     # ---- embedding and writing (main thread) --------------------------------
 
     def run(self, paths: list[str]) -> None:
+        schema = self.store.docs_schema()
+        if schema is not None and not self.state.fields:  # a workspace from before the record
+            self.state.fields.update(seed_fields(schema.names))
+        # The prefetch thread assigns columns on its own copy; _store records them.
+        self.names = FieldNames(dict(self.state.fields), schema.names if schema else (), self.options.max_fields)
         plans = self.plan(paths)
         total = sum(p.remaining() for p in plans)
         try:
@@ -337,10 +363,26 @@ class Ingest:
                         self._store(chunk, embed)
                     if chunk.last:
                         self._finish(chunk.plan)
+            if self.names.overflowed:
+                self.report.notes.append(
+                    f"{len(self.names.overflowed):,} field(s) beyond max_fields {self.options.max_fields:,} are kept "
+                    f"as one JSON object per row in column '{OVERFLOW_COLUMN}'; a larger --max-fields gives "
+                    "new fields columns of their own"
+                )
         finally:
             self.reject.close()
 
+    def _record_fields(self, added: list[tuple[str, str]]) -> None:
+        """Record new field -> column pairs in workspace.json before any row uses them."""
+        self.state.fields.update(added)
+        self.state.save(self.root)
+        self.report.notes.extend(
+            f"field {name!r} stored as column {column!r}" for name, column in added if name != column
+        )
+
     def _store(self, chunk: _Chunk, advance) -> None:
+        if chunk.fields_added:
+            self._record_fields(chunk.fields_added)
         started = time.perf_counter()
         vectors = self.embedder.encode(chunk.texts, chunk.tokens, advance)
         self.report.timed("embed", time.perf_counter() - started)

@@ -30,8 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import RESERVED as DOCS_RESERVED
 from .conflicts import retry_conflicts
+from .owned_columns import is_owned, owned_names
 from .sql import quote_string
 from .store import LABELS, LABELS_SCHEMA, Store
 
@@ -167,7 +167,7 @@ class Labels:
 
     def reserved(self) -> frozenset[str]:
         schema = self.store.docs_schema()
-        names = self._reserved | DOCS_RESERVED | ALWAYS_RESERVED | frozenset(schema.names if schema else ())
+        names = self._reserved | owned_names() | ALWAYS_RESERVED | frozenset(schema.names if schema else ())
         return frozenset(n.lower() for n in names)
 
     def check_name(self, name: str) -> None:
@@ -175,7 +175,7 @@ class Labels:
             raise LabelError(
                 f"label name {name!r} is not an identifier (letters, digits and _, not starting with a digit)"
             )
-        if name.lower() in self.reserved():
+        if name.lower() in self.reserved() or is_owned(name.lower()):
             raise LabelError(f"label name {name!r} is taken by a docs column or SQL; choose another name")
 
     def add(

@@ -9,6 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The most levels of objects and lists one record may nest (the record itself is one).
+# Deeper data is almost always a generated or hostile file, and storing it would recurse
+# once per level (JSON text, Arrow): the check happens once, as every record is validated.
+MAX_NESTING = 100
+TOO_DEEP = "nested too deeply"
+
+
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether `value` nests dicts, lists or tuples more than `limit` levels (no recursion,
+    so a value far deeper than Python's stack is fine)."""
+    if not isinstance(value, (dict, list, tuple)):
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, (dict, list, tuple)):
+                if level >= limit:
+                    return True
+                stack.append((child, level + 1))
+    return False
+
 
 @dataclass(frozen=True)
 class Record:

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import zstandard
 
-from indexing.records import Record, SourceError
+from indexing.records import MAX_NESTING, TOO_DEEP, Record, SourceError
 
 ACCEPTED = (
     ".jsonl, .ndjson (optionally .gz or .zst), .parquet, .csv, .csv.gz, "
@@ -69,6 +69,9 @@ class Source:
     """One user source; subclasses know one format each."""
 
     kind = ""
+    # A source whose records are whole files takes a file's path as its id when the
+    # id field is missing (a text file has no fields of its own).
+    path_ids = False
 
     def __init__(self, path: str | os.PathLike, text_field: str = "text") -> None:
         self.path = os.fspath(path)
@@ -204,7 +207,7 @@ def _parse_json_line(raw: bytes) -> tuple[dict | None, str | None]:
     except ValueError as e:  # JSONDecodeError, and ints longer than Python converts
         return None, f"malformed JSON: {e}"
     except RecursionError:
-        return None, "malformed JSON: nested too deeply"
+        return None, f"{TOO_DEEP}: more than {MAX_NESTING} levels"
     if not isinstance(value, dict):
         return None, "not a JSON object"
     return value, None
@@ -323,12 +326,17 @@ class CsvSource(Source):
         return None
 
     def _rows(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
-        """(start line, values, None) per non-blank row, or (line, None, why) for an unreadable one."""
+        """(start line, values, None) per non-blank row, or (line, None, why) for an unreadable one.
+
+        A quote left open swallows every line to the end of the file into one field; that
+        record is reported at its start line and reading starts again on the next line.
+        """
         csv.field_size_limit(_CSV_FIELD_LIMIT)
         with io.TextIOWrapper(self._open_binary(), encoding="utf-8-sig", newline="") as text:
-            reader = csv.reader(text)
+            lines = _Lines(text, 1)
+            reader = csv.reader(lines)
             while True:
-                lineno = reader.line_num + 1
+                lineno = lines.start_record()
                 try:
                     row = next(reader)
                 except StopIteration:
@@ -342,6 +350,13 @@ class CsvSource(Source):
                 except UnicodeDecodeError as e:  # the file changed after the UTF-8 check
                     yield lineno, None, f"not UTF-8: {e}"
                     return
+                if lines.ended:
+                    # The reader returns a row after the last line only from inside a quoted
+                    # field: read the lines after this record's first one again.
+                    yield lineno, None, "malformed CSV: unterminated quote"
+                    lines = _Lines(lines.record[1:], lineno + 1)
+                    reader = csv.reader(lines)
+                    continue
                 if row:
                     yield lineno, row, None
 
@@ -395,6 +410,35 @@ class CsvSource(Source):
             ordinal += 1
 
 
+class _Lines:
+    """The physical lines that csv.reader reads, numbered, with those of the current record
+    kept so that they can be read again, and whether the input has ended."""
+
+    def __init__(self, lines, first: int) -> None:
+        self._lines = iter(lines)
+        self.next_line = first
+        self.record: list[str] = []
+        self.ended = False
+
+    def start_record(self) -> int:
+        """Forget the previous record's lines; the line number the next record starts on."""
+        self.record = []
+        return self.next_line
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._lines)
+        except StopIteration:
+            self.ended = True
+            raise
+        self.record.append(line)
+        self.next_line += 1
+        return line
+
+
 def _unique(names: list[str]) -> list[str]:
     """Header names made unique the way pandas does ("a", "a.1"), so no column is silently lost."""
     seen: set[str] = set()
@@ -428,6 +472,7 @@ class TextDirSource(Source):
     """Every .txt and .md file below a directory, one record each, hidden entries skipped."""
 
     kind = "text"
+    path_ids = True
 
     def _files(self) -> list[str]:
         """Relative POSIX paths, sorted, so that ordinals do not depend on the filesystem's order."""

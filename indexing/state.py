@@ -73,6 +73,9 @@ class WorkspaceState:
     sources: dict[str, SourceState] = field(default_factory=dict)
     # stage name -> what it covered ({"rows": N, "seconds": s, "at": iso, ...})
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # source field name -> the docs column holding it (a name Lance or SQL cannot take,
+    # or one Loupe owns, is stored under another); fixed when first seen, for every run
+    fields: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, root: Path) -> "WorkspaceState":
@@ -115,3 +118,13 @@ class WorkspaceState:
         """A whole-table stage is done when it last ran over exactly the rows stored now."""
         stage = self.stages.get(name)
         return bool(stage) and stage.get("rows") == rows
+
+
+def recorded_fields(root: Path) -> dict[str, str]:
+    """The `fields` record of the workspace at `root` ({} when there is none to read), for the
+    store's write guard, which must not depend on a loaded WorkspaceState."""
+    try:
+        fields = json.loads((Path(root) / STATE_FILE).read_text(encoding="utf-8")).get("fields")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return fields if isinstance(fields, dict) else {}

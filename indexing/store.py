@@ -13,6 +13,9 @@ from typing import Sequence
 import lancedb
 import pyarrow as pa
 
+from .owned_columns import ColumnOwnershipError, check_writable
+from .state import recorded_fields
+
 DOCS = "docs"
 LABELS = "labels"
 CLUSTERS = "clusters"
@@ -44,7 +47,8 @@ class Store:
     """Typed access to the tables of one workspace's `lance/` directory."""
 
     def __init__(self, root: Path):
-        self.path = Path(root) / "lance"
+        self.root = Path(root)
+        self.path = self.root / "lance"
         self.db = lancedb.connect(str(self.path))
 
     def _names(self) -> list[str]:
@@ -78,7 +82,12 @@ class Store:
             self.db.create_table(DOCS, data=batch)
 
     def add_columns(self, fields: Sequence[pa.Field]) -> None:
-        self.table(DOCS).add_columns(pa.schema(list(fields)))
+        """New all-null columns; a name that exists already is refused, never replaced."""
+        table = self.table(DOCS)
+        present = [f.name for f in fields if f.name in table.schema.names]
+        if present:
+            raise ColumnOwnershipError(f"docs already has column(s) {', '.join(map(repr, present))}; not adding them")
+        table.add_columns(pa.schema(list(fields)))
 
     def read_docs(
         self, where: str | None = None, columns: Sequence[str] | None = None
@@ -94,7 +103,9 @@ class Store:
         Lance's merge writes only the new column files, so rewriting x/y/cluster of a
         million rows never touches the texts or vectors. A kill between the drop and
         the merge leaves the columns missing, which the stage that owns them repairs.
+        Only columns that Loupe owns may be written: a source field's column is refused.
         """
+        check_writable((n for n in values.column_names if n != key), recorded_fields(self.root).values())
         table = self.table(DOCS)
         present = [n for n in values.column_names if n != key and n in table.schema.names]
         if present:

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from . import __version__
 from .clustering import choose_k, keywords, kmeans
+from .columns import seed_fields
 from .embedder import DEFAULT_MODEL, Embedder, load_embedder
 from .ingest import IndexReport, Ingest, IngestOptions
 from .label_scheme import load_scheme, save_scheme
@@ -126,6 +127,7 @@ class Workspace:
         batch_size: int | None = None,
         clusters: int | None = None,
         chunk_size: int = IngestOptions.chunk_size,
+        max_fields: int = IngestOptions.max_fields,
         progress: Reporter | None = None,
     ) -> IndexReport:
         """Bring the workspace up to date with `sources`; every stage resumes after a crash.
@@ -140,6 +142,7 @@ class Workspace:
         options = IngestOptions(
             text_field=self.state.text_field, id_field=self.state.id_field, limit=limit,
             sample=sample, seed=seed, on_error=on_error, max_chars=max_chars, chunk_size=chunk_size,
+            max_fields=max_fields,
         )
         with writer_lock(self.root):
             started = time.perf_counter()
@@ -491,4 +494,6 @@ class Workspace:
             "labels": self.labels.counts(),
             "lance_version": self.store.version(),
             "bytes": {"lance": lance_bytes, "faiss": faiss_bytes, "total": lance_bytes + faiss_bytes},
+            # source field -> docs column (a workspace from before the record: from its columns)
+            "fields": dict(self.state.fields) or (seed_fields(schema.names) if schema else {}),
         }

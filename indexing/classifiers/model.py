@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..owned_columns import SOURCE_SUFFIX, is_owned
+
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 COLUMN_PREFIX = "score_"
 SCORE_BATCH = 65_536  # rows per matmul: bounds the float32 temporaries while scoring
@@ -27,6 +29,9 @@ def check_name(name: str) -> str:
         raise ClassifierError(
             f"classifier name {name!r} is not an identifier (letters, digits and _, not starting with a digit)"
         )
+    if not is_owned(COLUMN_PREFIX + name):
+        raise ClassifierError(f"classifier name {name!r} ends in '{SOURCE_SUFFIX}', which marks a source field's "
+                              "column; choose another name")
     return name
 
 

@@ -21,7 +21,8 @@ def loupe(*args: str) -> subprocess.CompletedProcess:
 
 
 INFO_KEYS = {"info_version", "path", "loupe_version", "docs", "columns", "model", "dimension", "text_field",
-             "id_field", "stages_done", "ready", "stages", "sources", "clusters", "labels", "lance_version", "bytes"}
+             "id_field", "stages_done", "ready", "stages", "sources", "clusters", "labels", "lance_version", "bytes",
+             "fields"}
 
 
 def test_demo_builds_an_indexed_workspace_and_info_reports_it(tmp_path):
@@ -49,6 +50,23 @@ def test_bad_records_show_in_the_summary_and_fail_mode_exits_nonzero(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "malformed JSON" in ok.stderr and f"{corpus}:2" in ok.stderr
     assert json.loads(loupe("info", "-w", str(ws), "--json").stdout)["docs"] == 2
+
+
+def test_renamed_fields_show_in_the_summary_and_in_info(tmp_path):
+    """issue 8, defect 1: a repeated CSV header aborted `loupe index`; the mapping to safe
+    column names is said in the summary and shown by `loupe info`."""
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("text,tag,tag,[b]x\nfirst,a,b,c\nsecond,c,d,e\n", encoding="utf-8")
+    ws = tmp_path / "ws"
+    result = loupe("index", str(corpus), "-w", str(ws), "--model", "hash:16", "-q", "--max-fields", "2")
+    assert result.returncode == 0, result.stderr
+    assert "field 'tag.1' stored as column 'tag_1'" in result.stderr
+    assert "column 'extra_fields'" in result.stderr
+    info = json.loads(loupe("info", "-w", str(ws), "--json").stdout)
+    assert info["fields"] == {"tag": "tag", "tag.1": "tag_1"}
+    human = loupe("info", "-w", str(ws))
+    assert human.returncode == 0, human.stderr
+    assert "tag.1 -> tag_1" in human.stdout
 
 
 def test_options_that_contradict_the_workspace_are_refused(tmp_path, stdlib_rows):

@@ -164,8 +164,10 @@ def test_bad_requests_are_clear_errors(ws):
         train(ws, "quality", positive="good", negative="good")
     with pytest.raises(ClassifierError, match="C must be positive"):
         train(ws, "quality", negative=None, C=0)
-    # a source field named like the score column is never overwritten
-    assert "score_clash" in ws.store.docs_schema().names
+    # a source field named like a score column is stored as score_clash_src (issue 8, defect 4),
+    # and a score_ column no classifier wrote (a source field of an older workspace) is never overwritten
+    assert "score_clash_src" in ws.store.docs_schema().names
+    ws.store.table("docs").add_columns({"score_clash": "score_clash_src"})
     with pytest.raises(ClassifierError, match="'score_clash' that no Loupe classifier named 'clash' wrote"):
         train(ws, "quality", negative=None, name="clash")
     assert _column(ws, "score_clash") == {d["id"]: pytest.approx(d["score_clash"]) for d in DOCS}

@@ -9,7 +9,7 @@ from collections import Counter
 import pyarrow as pa
 import pytest
 
-from indexing.columns import RESERVED, align, field_columns, rename_fields, stored_name
+from indexing.columns import MAX_NAME, RESERVED, FieldNames, align, field_columns, safe_name, seed_fields, stored_name
 
 
 def warning(name: str, type_: str) -> str:
@@ -29,21 +29,14 @@ def test_other_names_unchanged(name):
     assert stored_name(name) == name
 
 
-def test_reserved_set_is_exactly_the_loupe_columns():
-    assert RESERVED == {
+def test_reserved_names_are_the_registry_of_owned_columns():
+    """issue 8, defect 4: dedup, classifier and overflow columns are owned too, not only
+    the ingest, map and signal columns."""
+    assert {
         "id", "text", "vector", "x", "y", "cluster", "chars", "words", "lines", "tokens",
-        "_source", "_ordinal", "_line",
-    }
-
-
-def test_rename_fields_drops_consumed_and_renames_reserved():
-    fields = {"id": 7, "text": "hello", "cluster": "a", "url": "u", "x": 1.5}
-    assert rename_fields(fields, drop=["text"]) == {
-        "id_src": 7, "cluster_src": "a", "url": "u", "x_src": 1.5,
-    }
-    assert rename_fields(fields, drop=[]) == {
-        "id_src": 7, "text_src": "hello", "cluster_src": "a", "url": "u", "x_src": 1.5,
-    }
+        "_source", "_ordinal", "_line", "dup_keep", "dup_group", "extra_fields", "_score", "_distance",
+    } <= RESERVED
+    assert stored_name("dup_keep") == "dup_keep_src" and stored_name("score_mine") == "score_mine_src"
 
 
 # --- inference ------------------------------------------------------------------
@@ -220,3 +213,59 @@ def test_align_ignores_columns_not_in_schema():
     table = align({"a": pa.array([5]), "extra": pa.array(["x"])}, schema, 1)
     assert table.column_names == ["a"]
     assert table.to_pydict() == {"a": [5]}
+
+
+# --- field names that Lance or SQL cannot take (issue 8, defect 1) ------------------
+
+
+@pytest.mark.parametrize("field, column", [
+    ("tag.1", "tag_1"), ("n.m", "n_m"), ("a`b", "a_b"), ("tab\there", "tab_here"), ("new\nline", "new_line"),
+    ("", "unnamed"), ("\ud800x", "_x"), ("x" * 500, "x" * MAX_NAME),
+    ("with space", "with space"), ("naïve", "naïve"), ("'quoted'", "'quoted'"), ("SELECT", "SELECT"),
+])
+def test_safe_name_maps_only_what_lance_or_sql_cannot_take(field, column):
+    """issue 8, defect 1: a field name with "." aborted the whole run."""
+    assert safe_name(field) == column
+
+
+def test_field_names_are_mapped_stably_and_recorded():
+    """issue 8, defect 1: every source field -> stored column, stable across batches and runs."""
+    recorded: dict[str, str] = {}
+    names = FieldNames(recorded, taken=[], max_fields=1000)
+    stored, extra = names.split({"id": "7", "text": "t", "tag": "a", "tag.1": "b", "tag_1": "c", "dup_keep": True},
+                                drop=["id", "text"])
+    assert stored == {"tag": "a", "tag_1": "b", "tag_1_2": "c", "dup_keep_src": True}
+    assert extra == {}
+    assert recorded == {"tag": "tag", "tag.1": "tag_1", "tag_1": "tag_1_2", "dup_keep": "dup_keep_src"}
+    assert names.take_added() == [("tag", "tag"), ("tag.1", "tag_1"), ("tag_1", "tag_1_2"),
+                                  ("dup_keep", "dup_keep_src")]
+    assert names.take_added() == []
+    # a later run, in another order, stores each field in the same column
+    again = FieldNames(dict(recorded), taken=recorded.values(), max_fields=1000)
+    assert again.split({"tag_1": 1, "tag.1": 2}, drop=[])[0] == {"tag_1_2": 1, "tag_1": 2}
+    assert again.take_added() == []
+
+
+def test_a_name_taken_by_an_owned_or_existing_column_gets_a_free_one():
+    names = FieldNames({}, taken=["a_b"], max_fields=1000)
+    assert names.column("a.b") == "a_b_2"
+    assert names.column("dup.keep") == "dup_keep_src"  # never an owned name
+    assert names.column("dup") == "dup"
+    assert names.column("dup.") == "dup__src"
+
+
+def test_fields_beyond_max_fields_go_to_the_overflow_column():
+    """issue 8, defect 7: one record with 100,000 fields made 100,000 columns."""
+    names = FieldNames({"old": "old"}, taken=["old"], max_fields=3)
+    record = {"text": "t", "old": 0, **{f"f{i}": i for i in range(10)}}
+    stored, extra = names.split(record, drop=["text"])
+    assert stored == {"old": 0, "f0": 0, "f1": 1}
+    assert extra == {f"f{i}": i for i in range(2, 10)}
+    assert names.overflowed == {f"f{i}" for i in range(2, 10)}
+    assert names.split({"f1": 5, "f9": 9}, drop=[]) == ({"f1": 5}, {"f9": 9})
+
+
+def test_a_workspace_from_before_the_record_is_seeded_from_its_columns():
+    """issue 8, defect 1: a workspace made before `fields` existed gets them from its docs columns."""
+    columns = ["id", "text", "vector", "tag", "lang_src", "text_src", "chars", "dup_keep", "x", "score_q"]
+    assert seed_fields(columns) == {"tag": "tag", "lang": "lang_src", "text": "text_src"}

@@ -282,7 +282,8 @@ def test_dedup_writes_group_and_keep_for_every_document(ws):
 
 
 def test_keep_rules_longest_score_first(ws):
-    dd.dedup(ws, "minhash", keep="score", score_column="score_quality")
+    # the source field score_quality is stored as score_quality_src (Loupe owns score_*)
+    dd.dedup(ws, "minhash", keep="score", score_column="score_quality_src")
     assert kept_in(ws, ["a", "a_shout", "a_nbsp"]) == ["a_nbsp"]  # 0.9
     assert kept_in(ws, ["n", "n_near"]) == ["n_near"]  # n's score is null: ranks last
     dd.dedup(ws, "minhash", keep="first")

@@ -14,7 +14,7 @@ import pytest
 import zstandard
 
 from indexing import sources
-from indexing.records import Record, SourceError
+from indexing.records import MAX_NESTING, Record, SourceError, too_deep
 from indexing.sources import open_source
 
 
@@ -81,7 +81,32 @@ def test_jsonl_utf8_bom_and_non_ascii(tmp_path):
 def test_jsonl_too_deep_and_huge_int_are_errors_not_crashes(tmp_path):
     data = b"[" * 100_000 + b"\n" + b'{"n": ' + b"9" * 5000 + b"}\n"
     recs = check_consistent(open_source(write(tmp_path / "d.jsonl", data)))
-    assert [r.error.startswith("malformed JSON: ") for r in recs] == [True, True]
+    assert recs[0].error == f"nested too deeply: more than {MAX_NESTING} levels"
+    assert recs[1].error.startswith("malformed JSON: ")
+
+
+def nested(depth: int):
+    value: object = "leaf"
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize("depth, deep", [(0, False), (1, False), (MAX_NESTING, False), (MAX_NESTING + 1, True),
+                                         (988, True), (50_000, True)])
+def test_nesting_depth_is_checked_without_recursion(depth, deep):
+    """issue 8, defect 6: a record nested 988 levels deep killed the run (RecursionError)."""
+    assert too_deep({"f": nested(depth)} if depth else {"f": 1}) is (depth + 1 > MAX_NESTING)
+    assert too_deep(nested(depth)) is deep
+
+
+def test_nesting_check_of_a_wide_record_is_fast():
+    import time
+
+    record = {f"f{i}": [i, {"a": i}] for i in range(100_000)}
+    started = time.perf_counter()
+    assert not too_deep(record)
+    assert time.perf_counter() - started < 2
 
 
 @pytest.mark.parametrize("suffix", [".jsonl.gz", ".ndjson.gz", ".jsonl.zst", ".ndjson.zst"])
@@ -229,6 +254,33 @@ def test_csv_long_field(tmp_path):
     text = "w" * 300_000
     path = write(tmp_path / "d.csv", f'text\n"{text}"\n'.encode())
     assert [r.fields for r in check_consistent(open_source(path))] == [{"text": text}]
+
+
+def test_csv_unterminated_quote_is_an_error_and_reading_goes_on(tmp_path):
+    """issue 8, defect 13: an unterminated quote swallowed the rest of the file silently."""
+    path = write(tmp_path / "d.csv", b'id,text\n1,hello\n2,"oops\n3,fine\n4,also\n\n5,end\n')
+    assert check_consistent(open_source(path)) == [
+        Record(0, path, 2, fields={"id": 1, "text": "hello"}),
+        Record(1, path, 3, error="malformed CSV: unterminated quote"),
+        Record(2, path, 4, fields={"id": 3, "text": "fine"}),
+        Record(3, path, 5, fields={"id": 4, "text": "also"}),
+        Record(4, path, 7, fields={"id": 5, "text": "end"}),
+    ]
+
+
+def test_csv_unterminated_quote_on_the_last_line_and_in_gz(tmp_path):
+    data = b'a,b\n1,"x\n'
+    for name, payload in [("d.csv", data), ("d.csv.gz", gzip.compress(data)), ("e.csv", data.rstrip())]:
+        path = write(tmp_path / name, payload)
+        assert check_consistent(open_source(path)) == [Record(0, path, 2, error="malformed CSV: unterminated quote")]
+
+
+def test_csv_quoted_newlines_still_span_lines(tmp_path):
+    path = write(tmp_path / "d.csv", b'a,b\n1,"x\ny"\n2,"p""q"\n')
+    assert check_consistent(open_source(path)) == [
+        Record(0, path, 2, fields={"a": 1, "b": "x\ny"}),
+        Record(1, path, 4, fields={"a": 2, "b": 'p"q'}),
+    ]
 
 
 def test_csv_not_utf8_is_one_error_at_the_bad_line(tmp_path):
