@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from components.text import md
 from tests.helpers import indexed_template, workspace_copy
 
 pytestmark = pytest.mark.integration
@@ -91,20 +92,20 @@ def test_app_shows_damaged_metadata_as_a_message(monkeypatch, ws):
     scheme.write_text('["quality", "good"]')
     app = _app(monkeypatch, ws)
     assert not app.exception
-    assert any(str(scheme) in m.value for m in app.error)
+    assert any(md(str(scheme)) in m.value for m in app.error)
     scheme.unlink()
 
     meta = _seed_and_train(ws)
     meta.write_text("[]")
     app = _app(monkeypatch, ws)
     assert not app.exception
-    assert any(str(meta) in m.value for m in app.error), [m.value for m in app.error]
+    assert any(md(str(meta)) in m.value for m in app.error), [m.value for m in app.error]
 
     state = ws.root / "workspace.json"
     state.write_text(state.read_text()[:50])
     app = _app(monkeypatch, ws)
     assert not app.exception
-    assert str(state) in app.info[0].value
+    assert md(str(state)) in app.info[0].value
 
 
 # ---- defect 14: full disk, name too long -------------------------------------------------------
