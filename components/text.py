@@ -22,7 +22,8 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:/&=@^])")
 JOINER = "\u2060"
 _ICON = re.compile(r":(?=streamlit:|material_\w+:)")  # the logo and Material icons
 _ARROW = re.compile(r"(?:(?<=\s)|^)(?=(?:<->|->|<-|--|>=|<=|~=)(?:\s|$))(.)", re.MULTILINE)  # -> becomes →
-_EDGES = re.compile(r"^[ \t\f\v]+|[ \t\f\v]+$", re.MULTILINE)  # 4 spaces open a code block; ends are trimmed
+# 4 spaces open a code block, and a paragraph's ends are trimmed of any Unicode white space (U+00A0 too)
+_EDGES = re.compile(r"^[^\S\n]+|[^\S\n]+$", re.MULTILINE)
 
 
 def md(value: object) -> str:

@@ -197,7 +197,9 @@ def test_the_default_cap_is_twice_an_equal_share(balanced):
 
 
 def test_balance_over_a_column_beyond_cluster_and_lang_adds_its_mix(ws):
-    ws.store.replace_columns(pa.table({"id": [r[0] for r in ROWS], "source": ["x", "x", "y", "y", "z", "z", "x", "y"]}))
+    # a source column added under Loupe's registry (Store.replace_columns only writes columns Loupe owns)
+    sources = pa.table({"id": [r[0] for r in ROWS], "source": ["x", "x", "y", "y", "z", "z", "x", "y"]})
+    ws.store.table("docs").to_lance().merge(sources, left_on="id")
     chosen = select_budget(ws, 100, balance_by="source", order_by="score_quality", max_share=0.5)
     assert set(chosen.mix_before) == {"cluster", "lang", "source"}
     assert chosen.mix_after["source"]["x"] <= 0.5 + 1e-12

@@ -27,6 +27,7 @@ HOSTILE = [
     ":smile:", ":streamlit:", ":material/home:", ":material_home:", "a -> b", "<->", "x >= 3", "-- x",
     ":blue-background[x]", "&amp; &#60;", "line one\nline two", "a\n\nb", "trailing  \nspaces ", "\tx",
     "{attr}", "^[note]", "__phello__.spam:main:function_source:3",
+    "\xa0", "\u3000x\u2003",  # Unicode white space at the ends is trimmed by Markdown too
 ]
 
 

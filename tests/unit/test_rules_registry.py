@@ -21,7 +21,9 @@ def test_every_column_is_named_suite_underscore_measure_and_unique():
         for column in suite.columns:
             assert column.startswith(f"{name}_") and column.isidentifier() and column == column.lower()
     assert len(set(RULE_COLUMNS)) == len(RULE_COLUMNS) == 29
-    assert not set(RULE_COLUMNS) & RESERVED and not set(LANGUAGE_COLUMNS) & RESERVED
+    # every rule and language column is registered as Loupe's, and none is one of ingest's own columns
+    assert set(RULE_COLUMNS) | set(LANGUAGE_COLUMNS) <= RESERVED
+    assert not (set(RULE_COLUMNS) | set(LANGUAGE_COLUMNS)) & {"id", "text", "vector", "_source", "_ordinal", "_line"}
 
 
 def test_a_source_field_named_like_a_signal_is_kept_under_src():
