@@ -12,6 +12,7 @@ from typing import Sequence
 
 import lancedb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .owned_columns import ColumnOwnershipError, check_writable
 from .state import recorded_fields
@@ -96,6 +97,21 @@ class Store:
             return pa.table({})
         dataset = self.table(DOCS).to_lance()
         return dataset.to_table(columns=list(columns) if columns else None, filter=where)
+
+    def read_docs_of(self, ids: pa.Array, columns: Sequence[str] | None = None) -> pa.Table:
+        """The rows of `ids` (any order, unknown ids ignored), in docs order, read batch by
+        batch so that only the rows asked for are kept in memory."""
+        if not self.has(DOCS):
+            return pa.table({})
+        dataset = self.table(DOCS).to_lance()
+        wanted = list(columns) if columns else dataset.schema.names
+        scan = wanted if "id" in wanted else [*wanted, "id"]
+        value_set = ids.unique()
+        parts = [batch.filter(pc.fill_null(pc.is_in(batch.column("id"), value_set=value_set), False))
+                 for batch in dataset.to_batches(columns=scan, batch_size=8192)] if len(value_set) else []
+        if not parts:
+            return pa.schema([dataset.schema.field(c) for c in wanted]).empty_table()
+        return pa.Table.from_batches(parts).select(wanted)
 
     def replace_columns(self, values: pa.Table, key: str = "id") -> None:
         """Set whole columns for every row, matched on `key`.

@@ -33,8 +33,8 @@ from .labels import Labels
 from .lock import writer_lock
 from .progress import Quiet, Reporter
 from .projection import project
-from .selection import SelectionError, referenced_columns, select_ids
-from .sql import lance_predicate, shorten, sql_list
+from .selection import select_ids
+from .sql import sql_list
 from .state import STATE_FILE, WorkspaceError, WorkspaceState
 from .store import Store
 from .vector_index import VectorIndex, build_index
@@ -48,14 +48,6 @@ SCORE = "_score"  # the score column search, keyword_search and neighbors add to
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _not_evaluated(where: str, error: Exception) -> SelectionError:
-    """Lance refused a predicate DataFusion accepted (Lance supports less: no CASE, no ~)."""
-    reason = " ".join(str(error).split())
-    reason = reason if len(reason) <= 300 else reason[:297] + "..."
-    return SelectionError(f"bad selection {shorten(where)!r}: the docs table cannot evaluate it ({reason}); "
-                          "ws.select() takes the full syntax and returns the ids")
 
 
 def _vectors(table: pa.Table) -> np.ndarray:
@@ -330,35 +322,19 @@ class Workspace:
     # ---- reading ----------------------------------------------------------
 
     def docs(self, where: str | None = None, columns: Sequence[str] | None = None) -> pa.Table:
-        """Rows of `docs` as a pyarrow Table; `where` is a SQL predicate over its columns
-        (validated as a selection is; SelectionError when bad)."""
-        checked = self._docs_where(where)
-        try:
-            return self.store.read_docs(checked, columns)
-        except (ValueError, RuntimeError) as error:
-            if checked is None or isinstance(error, SelectionError):
-                raise
-            raise _not_evaluated(where, error) from None
+        """Rows of `docs` as a pyarrow Table, in docs order; `where` is a SQL predicate over
+        its columns and the current labels, evaluated exactly as a selection is (one engine
+        for every user predicate, so docs, count, select and export agree; SelectionError
+        when bad)."""
+        if where is None or (isinstance(where, str) and not where.strip()):
+            return self.store.read_docs(None, columns)
+        return self.store.read_docs_of(pa.array(self.select(where), pa.string()), columns)
 
     def count(self, where: str | None = None) -> int:
         """Documents where `where` holds (all when None or blank); SelectionError when bad."""
-        checked = self._docs_where(where)
-        try:
-            return self.store.count(checked)
-        except (ValueError, RuntimeError) as error:
-            if checked is None or isinstance(error, SelectionError):
-                raise
-            raise _not_evaluated(where, error) from None
-
-    def _docs_where(self, where: str | None) -> str | None:
-        """A user's predicate for Lance's own filter, which ignores whatever follows the
-        part it parses: bounded and parsed whole by DataFusion against the docs schema
-        first (as every selection is), then in the form Lance reads whole."""
         if where is None or (isinstance(where, str) and not where.strip()):
-            return None
-        schema = self.store.docs_schema()
-        referenced_columns(where, schema if schema is not None else pa.schema([("id", pa.string())]))
-        return lance_predicate(where)
+            return self.store.count()
+        return len(self.select(where))
 
     @property
     def labels(self) -> Labels:
