@@ -556,3 +556,25 @@ def test_importing_sources_does_not_import_datasets():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_parquet_strings_that_are_not_utf8_are_error_records_and_the_rest_is_read(tmp_path):
+    """A damaged Parquet file whose string column holds bytes that are not UTF-8 ended the
+    reader (and `loupe index`) in a UnicodeDecodeError from to_pylist (found by the long fuzz
+    profile); now that row is a file:row error and every other row is read, in order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    good, bad = b"fine text", b"bad \x80 bytes"
+    data = good + bad + good
+    offsets = pa.array([0, len(good), len(good) + len(bad), len(data)], pa.int32())
+    texts = pa.Array.from_buffers(pa.string(), 3, [None, offsets.buffers()[1], pa.py_buffer(data)])
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "text": texts}), path)
+    source = open_source(path)
+    records = list(source.records())
+    assert source.count() == len(records) == 3
+    assert [r.ordinal for r in records] == [0, 1, 2]
+    assert records[0].fields["text"] == "fine text" and records[2].fields["id"] == "c"
+    assert records[1].fields is None and records[1].error.startswith("not UTF-8") and records[1].line == 2
+    assert [r.ordinal for r in source.records(2)] == [2]
