@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -57,11 +58,18 @@ class Corpus:
     bounds: dict[str, tuple[float, float]] = field(repr=False)  # each slider's range (ints for int columns)
     flags: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # boolean columns (null: False)
     _orders: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def filterable(self) -> list[str]:
         """Columns a slider can cut: those whose values are not all the same."""
         return [name for name, (low, high) in self.bounds.items() if low < high]
+
+    def ids_where(self, mask: np.ndarray) -> list[str]:
+        """The ids of the rows `mask` keeps, in docs order (a numpy take, not a Python loop)."""
+        if "ids" not in self._memo:  # the ids as an object array, made on first use and kept
+            self._memo["ids"] = np.array(self.ids, dtype=object)
+        return self._memo["ids"][mask].tolist()
 
     def order(self, name: str) -> np.ndarray:
         """Row positions sorted by `name` (NaN last), computed on first use and kept."""
@@ -149,3 +157,21 @@ def predicate_mask(path: str, version: int, labels_version: int, predicate: str)
     kept = open_workspace(path).select(predicate)
     keep[[rows.position[i] for i in kept]] = True
     return keep
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def clusters_table(path: str, version: int):
+    """The cluster list (id, size, keywords) the map tab shows, read once per docs version."""
+    return open_workspace(path).store.clusters().to_pandas()[["cluster", "size", "keywords"]]
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def search(path: str, version: int, labels_version: int, mode: str, query: str, predicate: str | None,
+           _allowed: Callable[[], list[str]] | None) -> pa.Table:
+    """The top 20 of a search by meaning or keyword, restricted to what `predicate` keeps when
+    it is given (`_allowed()` lists those ids). Shared by every session and kept: a rerun that
+    moves nothing of this (a tab switch, a click elsewhere) does not search again. The
+    predicate with both versions identifies the allowed ids, so they are not hashed."""
+    workspace = open_workspace(path)
+    find = workspace.search if mode == "meaning" else workspace.keyword_search
+    return find(query, k=20, columns=["id", "text"], ids=_allowed() if predicate is not None else None)

@@ -67,6 +67,13 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn")
 
 
+def map_closed() -> None:
+    """The map tab is closed: the chart is not drawn, so Streamlit drops its last event.
+    Forget it too, or the empty event of the next drawing would look like a new, empty
+    box and clear a selection made on the map."""
+    st.session_state.pop(MAP_EVENT, None)
+
+
 def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool) -> None:
     """A new box, lasso or click becomes the selection; an unchanged event does nothing,
     so a cluster picked since is not overwritten by the old box."""

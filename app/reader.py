@@ -11,6 +11,7 @@ import pyarrow as pa
 import streamlit as st
 
 from app import state
+from app.state import KEEP
 from app.label_panel import label_buttons, show_message
 from components.text import md
 
@@ -39,7 +40,7 @@ def results_panel(results: pa.Table | None, query: str) -> None:
 def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) -> None:
     show_message()
     st.subheader("Reader")
-    st.text_input("Open a document by id", key="open_id",
+    st.text_input("Open a document by id", key="open_id", persist_state=KEEP,
                   on_change=lambda: state.open_document(st.session_state.open_id.strip() or None))
     doc_id = state.open_doc() or (choices[0] if choices else None)
     if doc_id is None:
