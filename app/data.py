@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from components.map_figure import MAX_HOVER_POINTS
+from components.map_figure import MAX_HOVER_POINTS, escape_ids
 from indexing import Workspace
 from indexing.state import STATE_FILE
 from indexing.filters import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns
@@ -70,6 +69,12 @@ class Corpus:
         if "ids" not in self._memo:  # the ids as an object array, made on first use and kept
             self._memo["ids"] = np.array(self.ids, dtype=object)
         return self._memo["ids"][mask].tolist()
+
+    def hover_ids(self) -> np.ndarray:
+        """Every id HTML-escaped for the map's hover, made on first use and kept."""
+        if "hover" not in self._memo:
+            self._memo["hover"] = escape_ids(self.ids)
+        return self._memo["hover"]
 
     def order(self, name: str) -> np.ndarray:
         """Row positions sorted by `name` (NaN last), computed on first use and kept."""
@@ -165,13 +170,37 @@ def clusters_table(path: str, version: int):
     return open_workspace(path).store.clusters().to_pandas()[["cluster", "size", "keywords"]]
 
 
+SEARCH_HITS = 20
+SEARCH_COLUMNS = ["id", "text"]
+WIDEST_SEARCH = 5_000  # the most hits filtered here before the engine restricts a search itself
+
+
 @st.cache_resource(show_spinner=False, max_entries=256)
 def search(path: str, version: int, labels_version: int, mode: str, query: str, predicate: str | None,
-           _allowed: Callable[[], list[str]] | None) -> pa.Table:
-    """The top 20 of a search by meaning or keyword, restricted to what `predicate` keeps when
-    it is given (`_allowed()` lists those ids). Shared by every session and kept: a rerun that
-    moves nothing of this (a tab switch, a click elsewhere) does not search again. The
-    predicate with both versions identifies the allowed ids, so they are not hashed."""
+           _corpus: Corpus, _keep: np.ndarray | None) -> pa.Table:
+    """The top 20 of a search by meaning or keyword; with a predicate, among the documents
+    it keeps (`_keep`, the filter's mask in docs order). Shared by every session and kept:
+    a rerun that changes nothing of this does not search again (the predicate and both
+    versions identify the mask, so it is not hashed)."""
     workspace = open_workspace(path)
     find = workspace.search if mode == "meaning" else workspace.keyword_search
-    return find(query, k=20, columns=["id", "text"], ids=_allowed() if predicate is not None else None)
+    if predicate is None:
+        return find(query, k=SEARCH_HITS, columns=SEARCH_COLUMNS)
+    return _search_within(find, query, _corpus, _keep)
+
+
+def _search_within(find, query: str, corpus: Corpus, keep: np.ndarray) -> pa.Table:
+    """The best hits the filter keeps. Handing the engine a million kept ids costs seconds
+    (it reads and matches every id); asking it for more hits and keeping those the mask
+    keeps costs milliseconds and gives the same top 20, as long as the filter keeps a fair
+    share. When it keeps too few for that, the engine restricts the search itself."""
+    kept = int(np.count_nonzero(keep))
+    limit = SEARCH_HITS + int(2 * SEARCH_HITS * corpus.size / max(kept, 1))
+    while kept and limit <= WIDEST_SEARCH:
+        found = find(query, k=limit, columns=SEARCH_COLUMNS)
+        at = map(corpus.position.get, found.column("id").to_pylist())
+        rows = [r for r, p in enumerate(at) if p is not None and keep[p]]
+        if len(rows) >= SEARCH_HITS or found.num_rows < limit:  # enough, or every hit seen
+            return found.take(pa.array(rows[:SEARCH_HITS], pa.int64()))
+        limit *= 4
+    return find(query, k=SEARCH_HITS, columns=SEARCH_COLUMNS, ids=corpus.ids_where(keep))

@@ -53,10 +53,11 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     if categories is not None:  # labelled points on top of the grey unlabelled ones
         order = np.argsort(colour, kind="stable")
         shown, colour = shown[order], colour[order]
-    drawn_at = {int(p): j for j, p in enumerate(shown)}
-    rings = [drawn_at[corpus.position[i]] for i in results_ids if corpus.position.get(i) in drawn_at]
+    drawn_at = np.full(corpus.size, -1, dtype=np.int64)  # row -> its place among the drawn points
+    drawn_at[shown] = np.arange(len(shown))
+    rings = [int(drawn_at[p]) for p in map(corpus.position.get, results_ids) if p is not None and drawn_at[p] >= 0]
     figure = map_figure(
-        corpus.x[shown], corpus.y[shown], [corpus.ids[p] for p in shown],
+        corpus.x[shown], corpus.y[shown], (), hover_ids=corpus.hover_ids()[shown],
         color=colour, categorical=categorical, color_name=colour_by, categories=categories,
         texts=[snippets[p] for p in shown] if snippets is not None else None,
         highlight=np.array(rings, dtype=np.int64) if rings else None, clusters=corpus.clusters[shown],

@@ -83,7 +83,7 @@ results = None
 if query:
     narrowed = within and active.active
     results = data.search(path, version, labels_version, mode, query, active.predicate if narrowed else None,
-                          _allowed=kept_ids if narrowed else None)
+                          _corpus=corpus, _keep=active.keep if narrowed else None)
 results_ids = results["id"].to_pylist() if results is not None else []
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -440,3 +441,27 @@ def test_the_filter_and_the_selection_hold_while_other_tabs_are_open(monkeypatch
     open_tab(app, "Filters")
     assert app.slider(key="rule_tokens").value == (low, cut)
     assert f"kept {expected} documents" in _kept(app)
+
+
+@pytest.mark.parametrize("mode", ["meaning", "keyword"])
+def test_a_search_within_the_filter_finds_what_the_engine_finds_among_the_kept_ids(workspace, mode):
+    """The app searches within the filter by asking for more hits and keeping those its mask
+    keeps (handing the engine a million kept ids took seconds); the top 20 are the same as
+    the engine's search restricted to the kept ids, for a wide filter and a narrow one."""
+    from app import data
+
+    corpus = data.read_corpus(workspace)
+    find = workspace.search if mode == "meaning" else workspace.keyword_search
+    tokens = corpus.values_of["tokens"]
+    for cut in (np.quantile(tokens, 0.7), np.quantile(tokens, 0.05)):
+        keep = tokens <= cut
+        allowed = corpus.ids_where(keep)
+        for query in ("return value", "parse a json document", "path"):
+            expected = find(query, k=20, columns=["id", "text"], ids=allowed)
+            found = data._search_within(find, query, corpus, keep)
+            scores = found["_score"].to_pylist()
+            assert scores == pytest.approx(expected["_score"].to_pylist()), (cut, query)
+            last = min(scores) if scores else None  # documents tied with the 20th may swap places
+            above = {i for i, s in zip(found["id"].to_pylist(), scores) if s > last + 1e-6}
+            assert above == {i for i, s in zip(expected["id"].to_pylist(), scores) if s > last + 1e-6}
+            assert set(found["id"].to_pylist()) <= set(allowed)
