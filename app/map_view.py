@@ -18,7 +18,7 @@ import streamlit as st
 from app import state
 from app.data import Corpus
 from app.filter_panel import Filter
-from components.map_figure import MAX_DRAWN_POINTS, display_sample, map_figure
+from components.map_figure import MAX_DRAWN_POINTS, MAX_HOVER_POINTS, display_sample, map_figure
 from indexing.geometry import in_shapes
 
 LABEL_PREFIX = "label: "
@@ -57,7 +57,8 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     drawn_at[shown] = np.arange(len(shown))
     rings = [int(drawn_at[p]) for p in map(corpus.position.get, results_ids) if p is not None and drawn_at[p] >= 0]
     figure = map_figure(
-        corpus.x[shown], corpus.y[shown], (), hover_ids=corpus.hover_ids()[shown],
+        corpus.x[shown], corpus.y[shown], (),
+        hover_ids=corpus.hover_ids()[shown] if len(shown) <= MAX_HOVER_POINTS else None,
         color=colour, categorical=categorical, color_name=colour_by, categories=categories,
         texts=[snippets[p] for p in shown] if snippets is not None else None,
         highlight=np.array(rings, dtype=np.int64) if rings else None, clusters=corpus.clusters[shown],
