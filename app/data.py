@@ -204,3 +204,20 @@ def _search_within(find, query: str, corpus: Corpus, keep: np.ndarray) -> pa.Tab
             return found.take(pa.array(rows[:SEARCH_HITS], pa.int64()))
         limit *= 4
     return find(query, k=SEARCH_HITS, columns=SEARCH_COLUMNS, ids=corpus.ids_where(keep))
+
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def document(root: str, version: int, doc_id: str, _workspace: Workspace) -> dict | None:
+    """The reader's row of one document (text first, then every column but the vector), or
+    None; kept per docs version, as the reader shows one document across many reruns."""
+    skip = {"vector", "text"}
+    columns = [c for c in _workspace.store.docs_schema().names if c not in skip and not c.startswith("_")]
+    found = _workspace.by_ids([doc_id], ["text", *columns])
+    return found.to_pylist()[0] if found.num_rows else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def neighbours(root: str, version: int, doc_id: str, _workspace: Workspace, k: int = 5) -> pa.Table:
+    """The reader's nearest neighbours of a document (id, text, _score), kept per docs version."""
+    return _workspace.neighbors(doc_id, k=k, columns=["id", "text"])
