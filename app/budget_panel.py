@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state
+from app.state import KEEP
 from app.label_panel import MESSAGE, show_message
 from components.mix_figure import mix_figure
 from components.text import md
@@ -25,15 +26,15 @@ def budget_tab(workspace, corpus, predicate: str | None, kept_tokens: int) -> No
     st.caption(f"Among the documents the filter keeps ({kept_tokens:,} tokens).")
     left, middle, right = st.columns(3)
     tokens = left.number_input("Token budget", min_value=1, value=max(1, kept_tokens // 2), step=1000,
-                               key="budget_tokens")
+                               key="budget_tokens", persist_state=KEEP)
     scores = [c for c in corpus.values_of if c.startswith("score_")]
     others = [c for c in corpus.values_of if not c.startswith("score_")]
-    order_by = middle.selectbox("Best first by", [*scores, RANDOM, *others], key="budget_order",
+    order_by = middle.selectbox("Best first by", [*scores, RANDOM, *others], key="budget_order", persist_state=KEEP,
                                 help="A classifier's score once one is trained; random order otherwise.")
     balance = right.selectbox("Balance across", [NOTHING, "cluster", *(["lang"] if "lang" in _columns(workspace) else [])],
-                              key="budget_balance")
+                              key="budget_balance", persist_state=KEEP)
     share = st.number_input("The most one group may take (share of the tokens; empty: twice an equal share)",
-                            0.01, 1.0, None, 0.01, key="budget_share", disabled=balance == NOTHING)
+                            0.01, 1.0, None, 0.01, key="budget_share", persist_state=KEEP, disabled=balance == NOTHING)
     if st.button("Select", key="budget_select", type="primary"):
         try:
             chosen = select_budget(workspace, int(tokens), where=predicate,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.label_panel import MESSAGE, show_message
+from app.state import KEEP
 from components.progress import StreamlitReporter
 from components.text import md
 from indexing import classify
@@ -26,13 +27,13 @@ def classify_tab(workspace, scheme: dict[str, list[str]]) -> None:
         st.caption("Define a label name in the Label tab first.")
         return
     left, middle, right = st.columns(3)
-    label = left.selectbox("Label", list(scheme), key="train_label")
+    label = left.selectbox("Label", list(scheme), key="train_label", persist_state=KEEP)
     values = scheme[label]
-    positive = middle.selectbox("Positive", values, key="train_positive")
+    positive = middle.selectbox("Positive", values, key="train_positive", persist_state=KEEP)
     negative = right.selectbox("Negative", [v for v in values if v != positive] + [EVERY_UNLABELLED],
-                               key="train_negative", help="Every unlabelled document: the DCLM way, a sample of "
+                               key="train_negative", persist_state=KEEP, help="Every unlabelled document: the DCLM way, a sample of "
                                "the unlabelled corpus stands for the negatives.")
-    name = st.text_input("Classifier name (its column is score_<name>)", value=label, key="train_name")
+    name = st.text_input("Classifier name (its column is score_<name>)", value=label, key="train_name", persist_state=KEEP)
     if st.button("Train", key="train", type="primary"):
         try:
             trained = classify.train(workspace, label, positive, None if negative == EVERY_UNLABELLED else negative,

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from components.map_figure import MAX_HOVER_POINTS
+from components.map_figure import MAX_HOVER_POINTS, escape_ids
 from indexing import Workspace
 from indexing.state import STATE_FILE
 from indexing.filters import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns
@@ -57,11 +57,24 @@ class Corpus:
     bounds: dict[str, tuple[float, float]] = field(repr=False)  # each slider's range (ints for int columns)
     flags: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # boolean columns (null: False)
     _orders: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def filterable(self) -> list[str]:
         """Columns a slider can cut: those whose values are not all the same."""
         return [name for name, (low, high) in self.bounds.items() if low < high]
+
+    def ids_where(self, mask: np.ndarray) -> list[str]:
+        """The ids of the rows `mask` keeps, in docs order (a numpy take, not a Python loop)."""
+        if "ids" not in self._memo:  # the ids as an object array, made on first use and kept
+            self._memo["ids"] = np.array(self.ids, dtype=object)
+        return self._memo["ids"][mask].tolist()
+
+    def hover_ids(self) -> np.ndarray:
+        """Every id HTML-escaped for the map's hover, made on first use and kept."""
+        if "hover" not in self._memo:
+            self._memo["hover"] = escape_ids(self.ids)
+        return self._memo["hover"]
 
     def order(self, name: str) -> np.ndarray:
         """Row positions sorted by `name` (NaN last), computed on first use and kept."""
@@ -149,3 +162,62 @@ def predicate_mask(path: str, version: int, labels_version: int, predicate: str)
     kept = open_workspace(path).select(predicate)
     keep[[rows.position[i] for i in kept]] = True
     return keep
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def clusters_table(path: str, version: int):
+    """The cluster list (id, size, keywords) the map tab shows, read once per docs version."""
+    return open_workspace(path).store.clusters().to_pandas()[["cluster", "size", "keywords"]]
+
+
+SEARCH_HITS = 20
+SEARCH_COLUMNS = ["id", "text"]
+WIDEST_SEARCH = 5_000  # the most hits filtered here before the engine restricts a search itself
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def search(path: str, version: int, labels_version: int, mode: str, query: str, predicate: str | None,
+           _corpus: Corpus, _keep: np.ndarray | None) -> pa.Table:
+    """The top 20 of a search by meaning or keyword; with a predicate, among the documents
+    it keeps (`_keep`, the filter's mask in docs order). Shared by every session and kept:
+    a rerun that changes nothing of this does not search again (the predicate and both
+    versions identify the mask, so it is not hashed)."""
+    workspace = open_workspace(path)
+    find = workspace.search if mode == "meaning" else workspace.keyword_search
+    if predicate is None:
+        return find(query, k=SEARCH_HITS, columns=SEARCH_COLUMNS)
+    return _search_within(find, query, _corpus, _keep)
+
+
+def _search_within(find, query: str, corpus: Corpus, keep: np.ndarray) -> pa.Table:
+    """The best hits the filter keeps. Handing the engine a million kept ids costs seconds
+    (it reads and matches every id); asking it for more hits and keeping those the mask
+    keeps costs milliseconds and gives the same top 20, as long as the filter keeps a fair
+    share. When it keeps too few for that, the engine restricts the search itself."""
+    kept = int(np.count_nonzero(keep))
+    limit = SEARCH_HITS + int(2 * SEARCH_HITS * corpus.size / max(kept, 1))
+    while kept and limit <= WIDEST_SEARCH:
+        found = find(query, k=limit, columns=SEARCH_COLUMNS)
+        at = map(corpus.position.get, found.column("id").to_pylist())
+        rows = [r for r, p in enumerate(at) if p is not None and keep[p]]
+        if len(rows) >= SEARCH_HITS or found.num_rows < limit:  # enough, or every hit seen
+            return found.take(pa.array(rows[:SEARCH_HITS], pa.int64()))
+        limit *= 4
+    return find(query, k=SEARCH_HITS, columns=SEARCH_COLUMNS, ids=corpus.ids_where(keep))
+
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def document(root: str, version: int, doc_id: str, _workspace: Workspace) -> dict | None:
+    """The reader's row of one document (text first, then every column but the vector), or
+    None; kept per docs version, as the reader shows one document across many reruns."""
+    skip = {"vector", "text"}
+    columns = [c for c in _workspace.store.docs_schema().names if c not in skip and not c.startswith("_")]
+    found = _workspace.by_ids([doc_id], ["text", *columns])
+    return found.to_pylist()[0] if found.num_rows else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def neighbours(root: str, version: int, doc_id: str, _workspace: Workspace, k: int = 5) -> pa.Table:
+    """The reader's nearest neighbours of a document (id, text, _score), kept per docs version."""
+    return _workspace.neighbors(doc_id, k=k, columns=["id", "text"])

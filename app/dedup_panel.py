@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.label_panel import MESSAGE, show_message
+from app.state import KEEP
 from components.diff import diff_html
 from components.progress import StreamlitReporter
 from components.text import md
@@ -23,14 +24,14 @@ def dedup_tab(workspace, score_columns: list[str]) -> None:
     show_message()
     st.subheader("Find duplicates")
     left, middle, right = st.columns(3)
-    method = left.selectbox("Method", dedup.METHODS, key="dedup_method")
+    method = left.selectbox("Method", dedup.METHODS, key="dedup_method", persist_state=KEEP)
     threshold = None
     if DEFAULT_THRESHOLD[method] is not None:
         threshold = middle.number_input("Threshold", 0.5, 1.0, DEFAULT_THRESHOLD[method], 0.01,
-                                        key=f"dedup_threshold_{method}", help=THRESHOLD_HELP[method])
+                                        key=f"dedup_threshold_{method}", persist_state=KEEP, help=THRESHOLD_HELP[method])
     keep = right.selectbox("Keep in each group", [k for k in dedup.KEEP_RULES if k != "score" or score_columns],
-                           key="dedup_keep")
-    score = st.selectbox("Highest score by", score_columns, key="dedup_score") if keep == "score" else None
+                           key="dedup_keep", persist_state=KEEP)
+    score = st.selectbox("Highest score by", score_columns, key="dedup_score", persist_state=KEEP) if keep == "score" else None
     if st.button("Find duplicates", key="dedup_run", type="primary"):
         try:
             found = dedup.dedup(workspace, method, threshold, keep=keep, score_column=score,

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from app.filter_panel import Filter
+from app.state import KEEP
 from components.progress import StreamlitReporter
 from components.text import md
 from indexing.disk import os_error_message
@@ -25,18 +26,18 @@ RESULT = "export_result"
 def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str | None) -> None:
     columns = [c for c in workspace.store.docs_schema().names if c not in INTERNAL_COLUMNS]
     with st.form("export"):
-        name = st.text_input("Name (a folder under exports/; empty: export-<time>)", key="export_name")
+        name = st.text_input("Name (a folder under exports/; empty: export-<time>)", key="export_name", persist_state=KEEP)
         left, right = st.columns(2)
-        format = left.selectbox("Format", FORMATS, key="export_format",
+        format = left.selectbox("Format", FORMATS, key="export_format", persist_state=KEEP,
                                 format_func={"jsonl": "JSONL", "parquet": "Parquet", "hf": "Hugging Face dataset"}.get)
         shard_rows = right.number_input("Rows per file (0: one file)", min_value=0, value=0, step=10_000,
-                                        key="export_shard_rows")
-        chosen = st.multiselect("Columns", columns, default=columns, key="export_columns")
+                                        key="export_shard_rows", persist_state=KEEP)
+        chosen = st.multiselect("Columns", columns, default=columns, key="export_columns", persist_state=KEEP)
         use_filter = st.checkbox(f"Only what the filter keeps: {md(active.predicate or 'no filter')}", value=True,
-                                 key="export_use_filter")
+                                 key="export_use_filter", persist_state=KEEP)
         use_selection = st.checkbox(f"Only the selection ({md(what or 'nothing selected')}, {len(selected):,})",
-                                    value=False, key="export_use_selection", disabled=not selected)
-        removed = st.checkbox("Also write the removed documents (under removed/)", key="export_removed")
+                                    value=False, key="export_use_selection", persist_state=KEEP, disabled=not selected)
+        removed = st.checkbox("Also write the removed documents (under removed/)", key="export_removed", persist_state=KEEP)
         submitted = st.form_submit_button("Export", type="primary")
     where = active.predicate if use_filter else None
     ids = selected if use_selection and selected else None

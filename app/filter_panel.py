@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from app.data import Corpus, predicate_mask
+from app.state import KEEP
 from components.histogram import histogram_figure
 from components.text import md
 from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, near_threshold, overlap
@@ -144,12 +145,12 @@ def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tupl
     if corpus.flags:
         st.subheader("Flags")
         for name in corpus.flags:
-            st.checkbox(f"Only where {md(name)} is true", key=f"flag_{name}", disabled=hand)
+            st.checkbox(f"Only where {md(name)} is true", key=f"flag_{name}", disabled=hand, persist_state=KEEP)
     if labels:
         st.subheader("Labels")
         for name, (codes, categories) in labels.items():
             values = [c for c in categories if c is not None]
-            st.multiselect(f"Remove documents whose {md(name)} is", values, key=f"exclude_{name}", disabled=hand,
+            st.multiselect(f"Remove documents whose {md(name)} is", values, key=f"exclude_{name}", disabled=hand, persist_state=KEEP,
                            help="Unlabelled documents stay.")
 
 
@@ -210,10 +211,10 @@ def _column_panel(corpus: Corpus, active: Filter, workspace, rule: Rule, hand: b
         figure = histogram_figure(counts, edges, name, rule.low, rule.high,
                                   kept=active.evaluation.kept_histograms.get(name))
         plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
-        controls.slider(md(name), low, high, (low, high), key=f"rule_{name}", disabled=hand,
+        controls.slider(md(name), low, high, (low, high), key=f"rule_{name}", disabled=hand, persist_state=KEEP,
                         step=None if name in corpus.integer else (high - low) / 1000)
         if name.startswith("score_"):
-            controls.number_input("keep the top %", 0.0, 100.0, None, 1.0, key=f"top_{name}", disabled=hand,
+            controls.number_input("keep the top %", 0.0, 100.0, None, 1.0, key=f"top_{name}", disabled=hand, persist_state=KEEP,
                                   on_change=_keep_top, args=(corpus, name),
                                   help="Sets the threshold at this percentile of the scores.")
         removed = active.evaluation.removed_by.get(name, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.state import KEEP
 from components.text import md
 from indexing import classify
 from indexing.disk import os_error_message
@@ -99,10 +100,10 @@ def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what
 
 def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], source: str) -> None:
     left, right = st.columns(2)
-    name = left.selectbox("Label name", list(scheme), key="queue_name")
+    name = left.selectbox("Label name", list(scheme), key="queue_name", persist_state=KEEP)
     trained = _classifier_for(workspace, name)
     orders = [*ORDERS, *(ACTIVE_ORDERS if trained else ())]
-    order = right.radio("Order", orders, horizontal=True, key="queue_order",
+    order = right.radio("Order", orders, horizontal=True, key="queue_order", persist_state=KEEP,
                         help="random: an unbiased sample; nearest: most like what is already labelled; with a "
                              "classifier for this label: uncertain (scores nearest the boundary) or likely positive")
     skipped = st.session_state.setdefault(SKIPPED, set())
@@ -154,7 +155,7 @@ def _scheme_editor(workspace, scheme: dict[str, list[str]]) -> None:
     for name, values in scheme.items():
         st.text(f"{name}: {', '.join(values)}")
     left, right, go = st.columns([2, 3, 1])
-    left.text_input("Name", key="scheme_name", placeholder="e.g. topic")
-    right.text_input("Values, comma-separated", key="scheme_values", placeholder="e.g. code, prose, data")
+    left.text_input("Name", key="scheme_name", persist_state=KEEP, placeholder="e.g. topic")
+    right.text_input("Values, comma-separated", key="scheme_values", persist_state=KEEP, placeholder="e.g. code, prose, data")
     go.button("Save", key="scheme_save", on_click=save, use_container_width=True)
     st.caption("Saving an existing name replaces its values; labels already given are kept.")

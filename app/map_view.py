@@ -18,7 +18,7 @@ import streamlit as st
 from app import state
 from app.data import Corpus
 from app.filter_panel import Filter
-from components.map_figure import MAX_DRAWN_POINTS, display_sample, map_figure
+from components.map_figure import MAX_DRAWN_POINTS, MAX_HOVER_POINTS, display_sample, map_figure
 from indexing.geometry import in_shapes
 
 LABEL_PREFIX = "label: "
@@ -53,10 +53,12 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     if categories is not None:  # labelled points on top of the grey unlabelled ones
         order = np.argsort(colour, kind="stable")
         shown, colour = shown[order], colour[order]
-    drawn_at = {int(p): j for j, p in enumerate(shown)}
-    rings = [drawn_at[corpus.position[i]] for i in results_ids if corpus.position.get(i) in drawn_at]
+    drawn_at = np.full(corpus.size, -1, dtype=np.int64)  # row -> its place among the drawn points
+    drawn_at[shown] = np.arange(len(shown))
+    rings = [int(drawn_at[p]) for p in map(corpus.position.get, results_ids) if p is not None and drawn_at[p] >= 0]
     figure = map_figure(
-        corpus.x[shown], corpus.y[shown], [corpus.ids[p] for p in shown],
+        corpus.x[shown], corpus.y[shown], (),
+        hover_ids=corpus.hover_ids()[shown] if len(shown) <= MAX_HOVER_POINTS else None,
         color=colour, categorical=categorical, color_name=colour_by, categories=categories,
         texts=[snippets[p] for p in shown] if snippets is not None else None,
         highlight=np.array(rings, dtype=np.int64) if rings else None, clusters=corpus.clusters[shown],
@@ -65,6 +67,13 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     _take_map_selection(corpus, event, kept, sampled=len(shown) < len(kept))
     st.session_state[DRAWN] = shown
     st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn")
+
+
+def map_closed() -> None:
+    """The map tab is closed: the chart is not drawn, so Streamlit drops its last event.
+    Forget it too, or the empty event of the next drawing would look like a new, empty
+    box and clear a selection made on the map."""
+    st.session_state.pop(MAP_EVENT, None)
 
 
 def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool) -> None:

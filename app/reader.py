@@ -10,11 +10,10 @@ from __future__ import annotations
 import pyarrow as pa
 import streamlit as st
 
-from app import state
+from app import data, state
+from app.state import KEEP
 from app.label_panel import label_buttons, show_message
 from components.text import md
-
-READER_SKIP = {"vector", "text"}
 
 
 def results_panel(results: pa.Table | None, query: str) -> None:
@@ -39,18 +38,18 @@ def results_panel(results: pa.Table | None, query: str) -> None:
 def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) -> None:
     show_message()
     st.subheader("Reader")
-    st.text_input("Open a document by id", key="open_id",
+    st.text_input("Open a document by id", key="open_id", persist_state=KEEP,
                   on_change=lambda: state.open_document(st.session_state.open_id.strip() or None))
     doc_id = state.open_doc() or (choices[0] if choices else None)
     if doc_id is None:
         st.caption("Select documents on the map, click a cluster or search, then click a row to read it.")
         return
-    columns = [c for c in workspace.store.docs_schema().names if c not in READER_SKIP and not c.startswith("_")]
-    found = workspace.by_ids([doc_id], ["text", *columns])
-    if not found.num_rows:
+    version = workspace.store.version()
+    row = data.document(str(workspace.root), version, doc_id, workspace)
+    if row is None:
         st.warning(f"No document with id {md(repr(doc_id))}.")
         return
-    row = found.to_pylist()[0]
+    row = dict(row)  # the cached row is shared: take the text from a copy
     st.text(doc_id)
     label_buttons(workspace, scheme, [doc_id], key=f"reader_{doc_id}")
     st.code(row.pop("text"), language=None, wrap_lines=True)  # literal text, never HTML or Markdown
@@ -60,7 +59,7 @@ def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) ->
     if history.num_rows:
         with st.expander(f"Labels ({history.num_rows} events)"):
             st.dataframe(history.select(["name", "value", "author", "at", "undoes"]).to_pandas(), hide_index=True)
-    near = workspace.neighbors(doc_id, k=5, columns=["id", "text"])
+    near = data.neighbours(str(workspace.root), version, doc_id, workspace)
 
     def pick() -> None:
         picked = state.picked_row("neighbours")

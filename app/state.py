@@ -4,6 +4,9 @@ Kept in `st.session_state` under keys no widget owns, so any panel (or a widget
 callback, which runs before the script) may change them. A selection is stored as
 what the curator chose (explicit ids, or "cluster 3") and resolved against the
 current filter on every run, so a cluster selection follows the thresholds.
+Which tab is open is state too: only that tab's body runs, and the widgets of the
+others keep their values meanwhile (persist_state=KEEP), so a threshold set in the
+Filters tab goes on filtering the map, the queue and the export.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import streamlit as st
 
 SELECTION = "selection"
 OPEN_DOC = "open_doc"
+PAGE = "page"  # the open tab (st.tabs' key): only its body runs
+KEEP = "page"  # persist_state of a tab's widgets: a closed tab's widgets keep their values
 
 
 @dataclass(frozen=True)

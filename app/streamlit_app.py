@@ -2,7 +2,9 @@
 
 Started by `loupe app -w WS`, which passes the workspace in LOUPE_WORKSPACE. This
 file wires the panels (app/*) to the engine (indexing) and the figures
-(components); every run reads the widgets, computes the filter once, then draws.
+(components); every run reads the widgets, computes the filter once, then draws
+the sidebar and the open tab only (a closed tab costs nothing: on a million rows
+the map and the histograms are most of a rerun).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from app.dedup_panel import dedup_tab
 from app.export_panel import export_tab
 from app.filter_panel import current_filter, filter_tab, sidebar_summary
 from app.label_panel import label_tab, show_message
-from app.map_view import clusters_panel, colour_options, map_panel
+from app.map_view import clusters_panel, colour_options, map_closed, map_panel
 from app.reader import reader_panel, results_panel
 from components.text import md
 from indexing import WorkspaceError
@@ -29,6 +31,7 @@ from indexing.lock import is_busy
 from indexing.state import STATE_FILE
 
 st.set_page_config(page_title="Loupe", layout="wide")
+PAGES = ("Map", "Filters", "Label", "Classify", "Duplicates", "Budget", "Export")
 
 
 def _stop(message: str, kind: str = "info") -> None:
@@ -63,7 +66,12 @@ except LabelError as error:  # a damaged label_scheme.json: the message says whi
 labels = {name: data.label_codes(path, version, labels_version, name, tuple(values))
           for name, values in scheme.items()}
 active = current_filter(corpus, path, version, labels_version, labels)
-kept_ids = [corpus.ids[p] for p in np.flatnonzero(active.keep)] if active.active else corpus.ids
+
+
+def kept_ids() -> list[str]:
+    """The ids the filter keeps (every id without a filter), for those who need them."""
+    return corpus.ids_where(active.keep) if active.active else corpus.ids
+
 
 # ---- sidebar: what the map shows, search, the filter as one predicate ---------
 st.sidebar.title("Loupe")
@@ -77,38 +85,53 @@ sidebar_summary(active)
 
 results = None
 if query:
-    search = workspace.search if mode == "meaning" else workspace.keyword_search
-    allowed = kept_ids if (within and active.active) else None
-    results = search(query, k=20, columns=["id", "text"], ids=allowed)
+    narrowed = within and active.active
+    results = data.search(path, version, labels_version, mode, query, active.predicate if narrowed else None,
+                          _corpus=corpus, _keep=active.keep if narrowed else None)
 results_ids = results["id"].to_pylist() if results is not None else []
-chosen = state.selection()
 
-# ---- pages --------------------------------------------------------------------
+
+def selection() -> tuple[state.Selection | None, list[str]]:
+    """The selection and the ids it holds now (a cluster: its members the filter keeps)."""
+    chosen = state.selection()
+    return chosen, chosen.resolve(corpus.ids, corpus.clusters, active.keep) if chosen else []
+
+
+chosen, selected = selection()
+
+# ---- pages: only the open tab runs ------------------------------------------------
 show_message()
-explore, filters, labelling, classifying, duplicates, budgeting, exporting = st.tabs(
-    ["Map", "Filters", "Label", "Classify", "Duplicates", "Budget", "Export"])
-with explore:
-    left, right = st.columns([3, 2])
-    with left:
-        map_panel(corpus, active, colour_by, labels, data.snippets(path, version), results_ids)
-        chosen = state.selection()  # a box drawn on the map has just become the selection
-        selected = chosen.resolve(corpus.ids, corpus.clusters, active.keep) if chosen else []
-        if chosen:
-            st.caption(f"Selection: {md(chosen.what)} · {len(selected):,} documents")
-            st.button("Clear selection", key="clear_selection", on_click=state.clear_selection)
-        clusters_panel(workspace.store.clusters().to_pandas()[["cluster", "size", "keywords"]], corpus)
-    with right:
-        results_panel(results, query)
-        reader_panel(workspace, scheme, selected or results_ids)
-with filters:
-    filter_tab(corpus, active, workspace, labels)
-with labelling:
-    label_tab(workspace, scheme, selected, chosen.what if chosen else None, results_ids, selected or kept_ids)
-with classifying:
-    classify_tab(workspace, scheme)
-with duplicates:
-    dedup_tab(workspace, [c for c in corpus.values_of if c.startswith("score_")])
-with budgeting:
-    budget_tab(workspace, corpus, active.predicate, active.evaluation.summary.kept_tokens)
-with exporting:
-    export_tab(workspace, corpus, active, selected, chosen.what if chosen else None)
+pages = dict(zip(PAGES, st.tabs(PAGES, key=state.PAGE, on_change="rerun")))
+if pages["Map"].open:
+    with pages["Map"]:
+        left, right = st.columns([3, 2])
+        with left:
+            map_panel(corpus, active, colour_by, labels, data.snippets(path, version), results_ids)
+            chosen, selected = selection()  # a box drawn on the map has just become the selection
+            if chosen:
+                st.caption(f"Selection: {md(chosen.what)} · {len(selected):,} documents")
+                st.button("Clear selection", key="clear_selection", on_click=state.clear_selection)
+            clusters_panel(data.clusters_table(path, version), corpus)
+        with right:
+            results_panel(results, query)
+            reader_panel(workspace, scheme, selected or results_ids)
+else:
+    map_closed()
+if pages["Filters"].open:
+    with pages["Filters"]:
+        filter_tab(corpus, active, workspace, labels)
+if pages["Label"].open:
+    with pages["Label"]:
+        label_tab(workspace, scheme, selected, chosen.what if chosen else None, results_ids, selected or kept_ids())
+if pages["Classify"].open:
+    with pages["Classify"]:
+        classify_tab(workspace, scheme)
+if pages["Duplicates"].open:
+    with pages["Duplicates"]:
+        dedup_tab(workspace, [c for c in corpus.values_of if c.startswith("score_")])
+if pages["Budget"].open:
+    with pages["Budget"]:
+        budget_tab(workspace, corpus, active.predicate, active.evaluation.summary.kept_tokens)
+if pages["Export"].open:
+    with pages["Export"]:
+        export_tab(workspace, corpus, active, selected, chosen.what if chosen else None)

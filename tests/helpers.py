@@ -29,3 +29,12 @@ def workspace_copy(template: Path, tmp_path: Path):
 
     shutil.copytree(template, tmp_path / "ws")
     return Workspace.open(tmp_path / "ws")
+
+
+def open_tab(app, name: str):
+    """Open one of the app's tabs in an AppTest, as a click on it does: only the open
+    tab's body runs (app.state.PAGE holds which one)."""
+    from app.state import PAGE
+
+    app.session_state[PAGE] = name
+    return app.run()

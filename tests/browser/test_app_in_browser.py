@@ -174,5 +174,5 @@ def test_label_seeds_train_and_keep_a_top_percentile(page, workspace):
     _settle(page)
     kept = _kept(page)
     predicate = _sidebar(page).locator("textarea").input_value()
-    assert "`score_quality` >=" in predicate
+    assert "`score_quality` >=" in predicate  # names are quoted in the predicate
     assert kept == len(workspace.select(predicate)) and abs(kept - 0.25 * N) <= 2

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.text import md
 from indexing import Workspace
-from tests.helpers import write_jsonl
+from tests.helpers import open_tab, write_jsonl
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 IMAGE = "![x](http://127.0.0.1:9/x.png)"
@@ -77,11 +77,23 @@ def _run(monkeypatch, ws: Workspace) -> AppTest:
     return AppTest.from_file(APP, default_timeout=60).run()
 
 
+TABS = ("Map", "Filters", "Label", "Classify", "Duplicates", "Budget", "Export")
+
+
+def _every_tab_shown_as_text(app: AppTest) -> list[str]:
+    """Open each tab in turn (only the open one is drawn): every text of the page, checked."""
+    texts = []
+    for name in TABS:
+        texts += _assert_shown_as_text(open_tab(app, name))
+    return texts
+
+
 def test_ids_columns_values_and_queries_reach_markdown_escaped(monkeypatch, workspace):
     app = _run(monkeypatch, workspace)
-    texts = _assert_shown_as_text(app)
+    texts = _every_tab_shown_as_text(app)
     columns = [c for c in workspace.store.docs_schema().names if c in COLUMNS]
     assert columns, "the columns with Markdown in their names are stored"
+    open_tab(app, "Filters")
     for name in columns:
         assert app.slider(key=f"rule_{name}").label == md(name)
     assert any(label.startswith(md("*p*")) for label in (e.label for e in app.get("expander")))
@@ -89,6 +101,7 @@ def test_ids_columns_values_and_queries_reach_markdown_escaped(monkeypatch, work
     queue = [t for t in texts if "next: " in t][0].split("next: ")[1]
     assert queue in {md(i) for i in workspace.docs(columns=["id"])["id"].to_pylist()}
 
+    open_tab(app, "Map")
     app.text_input(key="open_id").input(IMAGE).run()  # the reader: one button per label value
     texts = _assert_shown_as_text(app)
     for value in VALUES:
@@ -97,6 +110,7 @@ def test_ids_columns_values_and_queries_reach_markdown_escaped(monkeypatch, work
     texts = _assert_shown_as_text(app)
     assert workspace.labels.counts() == {"quality": {IMAGE: 1}}
     assert md(f"quality = {IMAGE} on 1 document") in texts  # the message, all of it text
+    texts = _assert_shown_as_text(open_tab(app, "Label"))
     assert any(md(IMAGE) in t for t in texts if t.startswith("quality: "))  # the label summary
 
 
@@ -108,23 +122,25 @@ def test_a_search_a_selection_and_predicates_reach_markdown_escaped(monkeypatch,
     app.button(key="select_results").click().run()
     texts = _assert_shown_as_text(app)
     assert any(t.startswith(f"Selection: search results for “{md(QUERY)}”") for t in texts)
+    open_tab(app, "Label")
     assert any(md(QUERY) in option for option in app.radio(key="bulk_target").options)
 
+    open_tab(app, "Filters")
     name = [c for c in workspace.store.docs_schema().names if c in COLUMNS][0]
     low, high = app.slider(key=f"rule_{name}").value
     app.slider(key=f"rule_{name}").set_value((low, (low + high) // 2)).run()
-    texts = _assert_shown_as_text(app)
+    texts = _every_tab_shown_as_text(app)
     predicate = app.sidebar.text_area(key="predicate_text").value
     assert predicate and f"Only what the filter keeps: {md(predicate)}" in texts
 
     app.sidebar.toggle(key="hand_predicate").set_value(True).run()
     app.sidebar.text_area(key="predicate_text").input("`$x$` > 1 AND `**nope**` = ':red[x]'").run()
-    _assert_shown_as_text(app)
+    _every_tab_shown_as_text(app)
     assert app.sidebar.error, "the bad predicate is reported"
 
 
 def test_duplicate_ids_are_captions_shown_as_text(monkeypatch, workspace):
-    app = _run(monkeypatch, workspace)
+    app = open_tab(_run(monkeypatch, workspace), "Duplicates")
     app.selectbox(key="dedup_method").set_value("exact").run()
     app.button(key="dedup_run").click().run()
     texts = _assert_shown_as_text(app)
