@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from components.text import md
-from tests.helpers import indexed_template, workspace_copy
+from tests.helpers import indexed_template, open_tab, workspace_copy
 
 pytestmark = pytest.mark.integration
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
@@ -97,7 +97,7 @@ def test_app_shows_damaged_metadata_as_a_message(monkeypatch, ws):
 
     meta = _seed_and_train(ws)
     meta.write_text("[]")
-    app = _app(monkeypatch, ws)
+    app = open_tab(_app(monkeypatch, ws), "Classify")  # the classifiers are listed there
     assert not app.exception
     assert any(md(str(meta)) in m.value for m in app.error), [m.value for m in app.error]
 
@@ -167,11 +167,13 @@ def test_app_label_click_and_export_on_a_full_disk_show_a_message(monkeypatch, w
         assert not app.exception
         assert any("No space left on device" in m.value for m in app.error), [m.value for m in app.error]
         assert ws.labels.counts() == {}
+        open_tab(app, "Export")
         app.text_input(key="export_name").input("subset")
         patch.setattr(export_module._JsonlFile, "write", full)
         [b for b in app.button if b.label == "Export"][0].click().run()
         assert not app.exception
         assert any("No space left on device" in m.value for m in app.error), [m.value for m in app.error]
     assert not (ws.root / "exports" / "subset").exists()
+    open_tab(app, "Map")
     app.button(key="reader_a00_quality_bad").click().run()
     assert ws.labels.counts() == {"quality": {"bad": 1}}

@@ -86,4 +86,4 @@ def test_the_figure_is_valid_plotly_and_the_same_as_through_plotly_s_validation(
     figure = histogram_figure(COUNTS, EDGES, "tokens", low=low, high=high, kept=kept)
     validated = go.Figure(figure.to_dict())
     assert json.loads(validated.to_json(validate=False)) == json.loads(figure.to_json(validate=False))
-    assert figure.layout.template.layout.font.color  # plotly's default template, as before
+    assert figure.layout.template == go.Figure().layout.template  # the default template (Streamlit may set it), as before
