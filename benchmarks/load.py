@@ -236,13 +236,18 @@ def _percentiles(values: list[float]) -> dict:
             "max_s": round(ordered[-1], 3), "mean_s": round(statistics.fmean(ordered), 3)}
 
 
+def _serve(app_root: str, workspace: str) -> Path:
+    """Make this fresh process one server of `app_root`'s app on `workspace`; its page script."""
+    sys.path.insert(0, app_root)
+    os.environ["LOUPE_WORKSPACE"] = workspace
+    one_server()
+    return Path(app_root) / "app" / "streamlit_app.py"
+
+
 def load_process(app_root: str, workspace: str, words: list[str], args: dict, queue) -> None:
     """The load phases in one fresh process (one server): with think time, then closed loop."""
     try:
-        sys.path.insert(0, app_root)
-        os.environ["LOUPE_WORKSPACE"] = workspace
-        one_server()
-        script = Path(app_root) / "app" / "streamlit_app.py"
+        script = _serve(app_root, workspace)
         result = {"think": sessions_at_once(script, words, args["sessions"], args["interactions"], args["think"])}
         result["rss_after_think_bytes"] = _rss()
         if args["stress_interactions"]:
@@ -256,10 +261,7 @@ def load_process(app_root: str, workspace: str, words: list[str], args: dict, qu
 def memory_process(app_root: str, workspace: str, words: list[str], sessions: int, queue) -> None:
     """Sessions added one by one to one process (as a server holds them); RSS after each."""
     try:
-        sys.path.insert(0, app_root)
-        os.environ["LOUPE_WORKSPACE"] = workspace
-        one_server()
-        script = Path(app_root) / "app" / "streamlit_app.py"
+        script = _serve(app_root, workspace)
         gc.collect()
         baseline = _rss()
         kept, after = [], []
