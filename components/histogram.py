@@ -2,9 +2,9 @@
 
 Built from (counts, edges) the engine computed, so it is cheap to redraw on every
 slider move; the removed ranges are shaded and each threshold is a line. The Filters
-tab draws one per column on every rerun, so the figure is written as plain data and
-handed to plotly unvalidated: plotly's validation, `add_vrect` and `add_vline` cost
-~100 ms a figure, seconds a rerun (the unit tests check the output validates).
+tab draws one per column of its open groups on every rerun, so the figure is written as
+plotly's JSON (`components.figure_spec`): plotly's validation, `add_vrect` and `add_vline`
+cost ~100 ms a figure, seconds a rerun (the unit tests check the output validates).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import html
 
 import numpy as np
 import plotly.graph_objects as go
+
+from components.figure_spec import plain
 
 REMOVED = "rgba(214, 39, 40, 0.15)"
 THRESHOLD = "#d62728"
@@ -25,9 +27,14 @@ def _cut(start: float, end: float, at: float) -> list[dict]:
             {"type": "line", "x0": at, "x1": at, "line": {"color": THRESHOLD, "width": 2}, **span}]
 
 
-def histogram_figure(counts: np.ndarray, edges: np.ndarray, name: str,
+def histogram_figure(*args, **kwargs) -> go.Figure:
+    """`histogram_spec` as a plotly figure (notebooks, tests); the app sends it `Prepared`."""
+    return plain(histogram_spec(*args, **kwargs))
+
+
+def histogram_spec(counts: np.ndarray, edges: np.ndarray, name: str,
                      low: float | None = None, high: float | None = None, kept: np.ndarray | None = None,
-                     height: int = 170) -> go.Figure:
+                     height: int = 170) -> dict:
     """Bars of `counts` between `edges`, the part outside [low, high] shaded; `kept`
     (the counts every rule keeps) drawn darker over the whole corpus's bars."""
     counts = np.asarray(counts)
@@ -50,4 +57,4 @@ def histogram_figure(counts: np.ndarray, edges: np.ndarray, name: str,
     layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 20, "b": 0}, "showlegend": False, "bargap": 0,
               "barmode": "overlay", "title": {"text": html.escape(name), "font": {"size": 12}},
               "plot_bgcolor": "white", **({"shapes": shapes} if shapes else {})}
-    return go.Figure(data=data, layout=layout, _validate=False)
+    return {"data": data, "layout": layout}

@@ -15,6 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, qualitative
 
+from components.figure_spec import plain
+
 MAX_HOVER_POINTS = 100_000
 MAX_DRAWN_POINTS = 1_000_000
 SNIPPET_CHARS = 160
@@ -75,7 +77,12 @@ def _categorical_scale(colours: list[str]) -> list[list]:
     return scale
 
 
-def map_figure(
+def map_figure(*args, **kwargs) -> go.Figure:
+    """`map_spec` as a plotly figure (notebooks, tests); the app sends `Prepared(map_spec(...))`."""
+    return plain(map_spec(*args, **kwargs))
+
+
+def map_spec(
     x: np.ndarray,
     y: np.ndarray,
     ids: Sequence[str],
@@ -89,7 +96,7 @@ def map_figure(
     clusters: np.ndarray | None = None,
     height: int = 640,
     hover_ids: np.ndarray | None = None,
-) -> go.Figure:
+) -> dict:
     """A Scattergl of (x, y); `color` is integer codes (categorical) or numbers (continuous).
 
     Up to MAX_HOVER_POINTS points, hover shows the escaped id, the cluster and colour value
@@ -100,7 +107,7 @@ def map_figure(
     `clusters` (int per point, sent as binary customdata) puts the cluster in every hover.
     `hover_ids`: `escape_ids(ids)` made once and indexed by the caller (escaping a million
     ids costs ~0.25 s a rerun); `ids` are escaped here when it is not given.
-    The figure is plain data handed to plotly unvalidated: validating a million points
+    The figure is plain data (plotly's JSON), never validated: validating a million points
     cost seconds a rerun (the unit tests check that it validates).
     """
     n = len(x)
@@ -152,5 +159,4 @@ def map_figure(
     layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "dragmode": "lasso",
               "showlegend": categorical and categories is not None, "legend": {"x": 0, "y": 1},
               "xaxis": {"visible": False}, "yaxis": {"visible": False}, "plot_bgcolor": "white"}
-    figure = go.Figure(data=data, layout=layout, _validate=False)  # the unit tests check it validates
-    return figure
+    return {"data": data, "layout": layout}
