@@ -18,8 +18,9 @@ import streamlit as st
 
 from components.map_figure import MAX_HOVER_POINTS, escape_ids
 from indexing import Workspace
+from indexing.label_scheme import SCHEME_FILE
 from indexing.state import STATE_FILE
-from indexing.filters import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns
+from indexing.filters import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns, sorted_finite
 
 SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full text
 
@@ -44,6 +45,7 @@ def info(path: str, stamp: int, version: int) -> dict:
 class Corpus:
     """The in-memory columns of one docs version, in docs order (position = row)."""
 
+    version: int  # the docs version they were read at (what a position refers to)
     ids: list[str]
     position: dict[str, int]
     x: np.ndarray
@@ -56,7 +58,7 @@ class Corpus:
     bins_of: dict[str, tuple[np.ndarray, int]] = field(repr=False)  # (bin of each row, bins)
     bounds: dict[str, tuple[float, float]] = field(repr=False)  # each slider's range (ints for int columns)
     flags: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # boolean columns (null: False)
-    _orders: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _sorted: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -76,11 +78,11 @@ class Corpus:
             self._memo["hover"] = escape_ids(self.ids)
         return self._memo["hover"]
 
-    def order(self, name: str) -> np.ndarray:
-        """Row positions sorted by `name` (NaN last), computed on first use and kept."""
-        if name not in self._orders:
-            self._orders[name] = np.argsort(self.values_of[name], kind="stable")
-        return self._orders[name]
+    def sorted(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, values) of `name`'s finite values in ascending order, made on first use and kept."""
+        if name not in self._sorted:
+            self._sorted[name] = sorted_finite(self.values_of[name])
+        return self._sorted[name]
 
     @property
     def size(self) -> int:
@@ -89,6 +91,7 @@ class Corpus:
 
 def read_corpus(workspace: Workspace) -> Corpus:
     """Everything the map and filters need, read from LanceDB in one pass."""
+    version = workspace.store.version()
     schema = workspace.store.docs_schema()
     numeric = numeric_columns(schema)
     flags = boolean_columns(schema)
@@ -99,6 +102,7 @@ def read_corpus(workspace: Workspace) -> Corpus:
     tokens = values_of.get("tokens")
     histograms = {name: histogram(values) for name, values in values_of.items()}
     return Corpus(
+        version=version,
         ids=ids,
         position={doc_id: i for i, doc_id in enumerate(ids)},
         x=table.column("x").to_numpy(zero_copy_only=False).astype(np.float32),
@@ -133,6 +137,22 @@ def snippets(path: str, version: int) -> list[str] | None:
         return None
     texts = workspace.docs(columns=["text"]).column("text").to_pylist()
     return [t[:SNIPPET_READ_CHARS] for t in texts]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _label_scheme(path: str, labels_version: int, stamp: tuple[int, int]) -> dict[str, list[str]]:
+    return open_workspace(path).label_scheme()
+
+
+def label_scheme(path: str, labels_version: int) -> dict[str, list[str]]:
+    """The label scheme (shared: read-only), read again only when the labels or the scheme
+    file changed; a damaged file raises LabelError every time, as it is not cached."""
+    try:  # every save is an atomic rename: a new inode, whatever the clock's granularity
+        stat = (Path(path) / SCHEME_FILE).stat()
+        stamp = (stat.st_mtime_ns, stat.st_ino)
+    except FileNotFoundError:
+        stamp = (0, 0)
+    return _label_scheme(path, labels_version, stamp)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -171,22 +191,33 @@ def clusters_table(path: str, version: int):
 
 
 SEARCH_HITS = 20
-SEARCH_COLUMNS = ["id", "text"]
 WIDEST_SEARCH = 5_000  # the most hits filtered here before the engine restricts a search itself
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def search(path: str, version: int, labels_version: int, mode: str, query: str, predicate: str | None,
            _corpus: Corpus, _keep: np.ndarray | None) -> pa.Table:
-    """The top 20 of a search by meaning or keyword; with a predicate, among the documents
-    it keeps (`_keep`, the filter's mask in docs order). Shared by every session and kept:
-    a rerun that changes nothing of this does not search again (the predicate and both
-    versions identify the mask, so it is not hashed)."""
+    """The top 20 (id, text, _score) of a search by meaning or keyword; with a predicate,
+    among the documents it keeps (`_keep`, the filter's mask in docs order). Shared by every
+    session and kept: a rerun that changes nothing of this does not search again (the
+    predicate and both versions identify the mask, so it is not hashed)."""
     workspace = open_workspace(path)
     find = workspace.search if mode == "meaning" else workspace.keyword_search
     if predicate is None:
-        return find(query, k=SEARCH_HITS, columns=SEARCH_COLUMNS)
-    return _search_within(find, query, _corpus, _keep)
+        found = find(query, k=SEARCH_HITS, columns=["id"])
+    else:
+        found = _search_within(find, query, _corpus, _keep)
+    return with_texts(workspace, _corpus, found)
+
+
+def with_texts(workspace: Workspace, corpus: Corpus, found: pa.Table) -> pa.Table:
+    """`found` (id, _score) with each document's text, read by position: the app's columns
+    say where each row is, so this is a take of 20 rows, not a scan of a million ids."""
+    at = [corpus.position.get(i) for i in found.column("id").to_pylist()]
+    rows = [r for r, p in enumerate(at) if p is not None]  # an id the map does not know: left out
+    found = found.take(pa.array(rows, pa.int64()))
+    texts = texts_at(workspace, corpus, [at[r] for r in rows])
+    return pa.table({"id": found.column("id"), "text": texts, "_score": found.column("_score")})
 
 
 def _search_within(find, query: str, corpus: Corpus, keep: np.ndarray) -> pa.Table:
@@ -197,27 +228,33 @@ def _search_within(find, query: str, corpus: Corpus, keep: np.ndarray) -> pa.Tab
     kept = int(np.count_nonzero(keep))
     limit = SEARCH_HITS + int(2 * SEARCH_HITS * corpus.size / max(kept, 1))
     while kept and limit <= WIDEST_SEARCH:
-        found = find(query, k=limit, columns=SEARCH_COLUMNS)
+        found = find(query, k=limit, columns=["id"])
         at = map(corpus.position.get, found.column("id").to_pylist())
         rows = [r for r, p in enumerate(at) if p is not None and keep[p]]
         if len(rows) >= SEARCH_HITS or found.num_rows < limit:  # enough, or every hit seen
             return found.take(pa.array(rows[:SEARCH_HITS], pa.int64()))
         limit *= 4
-    return find(query, k=SEARCH_HITS, columns=SEARCH_COLUMNS, ids=corpus.ids_where(keep))
+    return find(query, k=SEARCH_HITS, columns=["id"], ids=corpus.ids_where(keep))
 
+
+def texts_at(workspace: Workspace, corpus: Corpus, positions: list[int]) -> pa.ChunkedArray:
+    """The texts of the documents at `positions` of `corpus`, in that order (a take)."""
+    return workspace.store.take_docs(positions, ["text"], corpus.version).column("text")
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def document(root: str, version: int, doc_id: str, _workspace: Workspace) -> dict | None:
+def document(root: str, version: int, doc_id: str, _workspace: Workspace, _corpus: Corpus) -> dict | None:
     """The reader's row of one document (text first, then every column but the vector), or
     None; kept per docs version, as the reader shows one document across many reruns."""
+    position = _corpus.position.get(doc_id)
+    if position is None:
+        return None
     skip = {"vector", "text"}
     columns = [c for c in _workspace.store.docs_schema().names if c not in skip and not c.startswith("_")]
-    found = _workspace.by_ids([doc_id], ["text", *columns])
-    return found.to_pylist()[0] if found.num_rows else None
+    return _workspace.store.take_docs([position], ["text", *columns], _corpus.version).to_pylist()[0]
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def neighbours(root: str, version: int, doc_id: str, _workspace: Workspace, k: int = 5) -> pa.Table:
+def neighbours(root: str, version: int, doc_id: str, _workspace: Workspace, _corpus: Corpus, k: int = 5) -> pa.Table:
     """The reader's nearest neighbours of a document (id, text, _score), kept per docs version."""
-    return _workspace.neighbors(doc_id, k=k, columns=["id", "text"])
+    return with_texts(_workspace, _corpus, _workspace.neighbors(doc_id, k=k, columns=["id"]))

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from app.data import Corpus, predicate_mask
+from app.data import Corpus, predicate_mask, texts_at
 from app.state import KEEP
-from components.histogram import histogram_figure
+from components.figure_spec import Prepared
+from components.histogram import histogram_spec
 from components.text import md
-from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, near_threshold, overlap
+from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, near_in_sorted, overlap
 from indexing.classify import percentile_threshold
 from indexing.rules import PRESETS
 from indexing.selection import SelectionError
@@ -129,6 +130,11 @@ def column_groups(names: list[str]) -> dict[str, list[str]]:
     return {title: members for title, members in groups.items() if members}
 
 
+def group_key(title: str) -> str:
+    """The widget key of a column group's expander (its open state)."""
+    return f"group_{title}"
+
+
 def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tuple[np.ndarray, list]]) -> None:
     hand = bool(st.session_state.get(HAND))
     if hand:
@@ -139,9 +145,12 @@ def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tupl
     for title, names in column_groups(corpus.filterable).items():
         cutting = sum(1 for n in names if n in by_column and by_column[n].predicate())
         note = f" · {cutting} cutting" if cutting else ""
-        with st.expander(f"{md(title)} ({len(names)}){note}", expanded=title == "Signals" or bool(cutting)):
-            for name in names:
-                _column_panel(corpus, active, workspace, by_column.get(name, Rule(name)), hand)
+        group = st.expander(f"{md(title)} ({len(names)}){note}", expanded=title == "Signals", key=group_key(title),
+                            on_change="rerun")
+        if group.open:  # a closed group costs nothing: its sliders keep their values (persist_state)
+            with group:
+                for name in names:
+                    _column_panel(corpus, active, workspace, by_column.get(name, Rule(name)), hand)
     if corpus.flags:
         st.subheader("Flags")
         for name in corpus.flags:
@@ -157,6 +166,9 @@ def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tupl
 def _set_rules(corpus: Corpus, rules: list[Rule], clear_others: bool) -> None:
     """Move the sliders to `rules` (a preset's published thresholds), within each column's range."""
     wanted = {r.column: r for r in rules}
+    for title, names in column_groups(corpus.filterable).items():
+        if any(name in wanted for name in names):  # show what the preset set
+            st.session_state[group_key(title)] = True
     for name in corpus.filterable:
         low, high = corpus.bounds[name]
         rule = wanted.get(name)
@@ -208,8 +220,8 @@ def _column_panel(corpus: Corpus, active: Filter, workspace, rule: Rule, hand: b
     with st.container(border=True):
         plot, controls = st.columns([3, 2])
         counts, edges = corpus.histograms[name]
-        figure = histogram_figure(counts, edges, name, rule.low, rule.high,
-                                  kept=active.evaluation.kept_histograms.get(name))
+        figure = Prepared(histogram_spec(counts, edges, name, rule.low, rule.high,
+                                         kept=active.evaluation.kept_histograms.get(name)))
         plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
         controls.slider(md(name), low, high, (low, high), key=f"rule_{name}", disabled=hand, persist_state=KEEP,
                         step=None if name in corpus.integer else (high - low) / 1000)
@@ -231,15 +243,14 @@ def _near_cut(where, corpus: Corpus, workspace, rule: Rule) -> None:
     positions: list[int] = []
     for threshold in (rule.low, rule.high):
         if threshold is not None:
-            below, above = near_threshold(values, threshold, NEAR, corpus.order(rule.column))
+            below, above = near_in_sorted(*corpus.sorted(rule.column), threshold, NEAR)
             positions += [*below.tolist(), *above.tolist()]
     positions = list(dict.fromkeys(positions))
-    ids = [corpus.ids[p] for p in positions]
-    texts = dict(zip(*workspace.by_ids(ids, ["id", "text"]).to_pydict().values()))
+    texts = texts_at(workspace, corpus, positions).to_pylist()
     kept = rule.mask(values[positions])
-    rows = [{"side": "kept" if k else "removed", rule.column: float(values[p]), "id": i,
-             "text": " ".join(texts.get(i, "").split())[:200]}
-            for p, i, k in zip(positions, ids, kept)]
+    rows = [{"side": "kept" if k else "removed", rule.column: float(values[p]), "id": corpus.ids[p],
+             "text": " ".join((t or "").split())[:200]}
+            for p, t, k in zip(positions, texts, kept)]
     rows.sort(key=lambda r: r[rule.column])
     where.dataframe(rows, hide_index=True, key=f"near_{rule.column}")
 

@@ -18,7 +18,8 @@ import streamlit as st
 from app import state
 from app.data import Corpus
 from app.filter_panel import Filter
-from components.map_figure import MAX_DRAWN_POINTS, MAX_HOVER_POINTS, display_sample, map_figure
+from components.figure_spec import Prepared
+from components.map_figure import MAX_DRAWN_POINTS, MAX_HOVER_POINTS, display_sample, map_spec
 from indexing.geometry import in_shapes
 
 LABEL_PREFIX = "label: "
@@ -56,13 +57,13 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     drawn_at = np.full(corpus.size, -1, dtype=np.int64)  # row -> its place among the drawn points
     drawn_at[shown] = np.arange(len(shown))
     rings = [int(drawn_at[p]) for p in map(corpus.position.get, results_ids) if p is not None and drawn_at[p] >= 0]
-    figure = map_figure(
+    figure = Prepared(map_spec(
         corpus.x[shown], corpus.y[shown], (),
         hover_ids=corpus.hover_ids()[shown] if len(shown) <= MAX_HOVER_POINTS else None,
         color=colour, categorical=categorical, color_name=colour_by, categories=categories,
         texts=[snippets[p] for p in shown] if snippets is not None else None,
         highlight=np.array(rings, dtype=np.int64) if rings else None, clusters=corpus.clusters[shown],
-    )
+    ))
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso", "points"), key="map")
     _take_map_selection(corpus, event, kept, sampled=len(shown) < len(kept))
     st.session_state[DRAWN] = shown

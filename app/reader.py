@@ -35,7 +35,7 @@ def results_panel(results: pa.Table | None, query: str) -> None:
 
 
 @st.fragment  # opening a neighbour or labelling reruns the reader only, not the map
-def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) -> None:
+def reader_panel(workspace, corpus: data.Corpus, scheme: dict[str, list[str]], choices: list[str]) -> None:
     show_message()
     st.subheader("Reader")
     st.text_input("Open a document by id", key="open_id", persist_state=KEEP,
@@ -44,8 +44,7 @@ def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) ->
     if doc_id is None:
         st.caption("Select documents on the map, click a cluster or search, then click a row to read it.")
         return
-    version = workspace.store.version()
-    row = data.document(str(workspace.root), version, doc_id, workspace)
+    row = data.document(str(workspace.root), corpus.version, doc_id, workspace, corpus)
     if row is None:
         st.warning(f"No document with id {md(repr(doc_id))}.")
         return
@@ -59,7 +58,7 @@ def reader_panel(workspace, scheme: dict[str, list[str]], choices: list[str]) ->
     if history.num_rows:
         with st.expander(f"Labels ({history.num_rows} events)"):
             st.dataframe(history.select(["name", "value", "author", "at", "undoes"]).to_pandas(), hide_index=True)
-    near = data.neighbours(str(workspace.root), version, doc_id, workspace)
+    near = data.neighbours(str(workspace.root), corpus.version, doc_id, workspace, corpus)
 
     def pick() -> None:
         picked = state.picked_row("neighbours")

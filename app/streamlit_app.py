@@ -59,7 +59,7 @@ version = info["lance_version"]
 labels_version = workspace.labels.version()
 corpus = data.corpus(path, version)
 try:
-    scheme = workspace.label_scheme()
+    scheme = data.label_scheme(path, labels_version)
 except LabelError as error:  # a damaged label_scheme.json: the message says which and what to do
     _stop(str(error), "error")
 labels = {name: data.label_codes(path, version, labels_version, name, tuple(values))
@@ -113,7 +113,7 @@ if pages["Map"].open:
             clusters_panel(data.clusters_table(path, version), corpus)
         with right:
             results_panel(results, query)
-            reader_panel(workspace, scheme, selected or results_ids)
+            reader_panel(workspace, corpus, scheme, selected or results_ids)
 else:
     map_closed()
 if pages["Filters"].open:

@@ -477,13 +477,14 @@ def time_filter(corpus, workspace, moves: int) -> dict:
 
 def _map_figure(corpus, keep: np.ndarray):
     """What app.map_view.map_panel builds for these kept documents, coloured by cluster."""
-    from components.map_figure import display_sample, map_figure
+    from components.figure_spec import Prepared
+    from components.map_figure import display_sample, map_spec
 
     kept = np.flatnonzero(keep)
     shown = kept[display_sample(corpus.clusters[kept])]
-    figure = map_figure(corpus.x[shown], corpus.y[shown], (), hover_ids=corpus.hover_ids()[shown],
-                        color=corpus.clusters[shown], categorical=True, color_name="cluster",
-                        categories=None, texts=None, highlight=None, clusters=corpus.clusters[shown])
+    figure = Prepared(map_spec(corpus.x[shown], corpus.y[shown], (), hover_ids=corpus.hover_ids()[shown],
+                               color=corpus.clusters[shown], categorical=True, color_name="cluster",
+                               categories=None, texts=None, highlight=None, clusters=corpus.clusters[shown]))
     return figure, len(shown)
 
 
@@ -531,7 +532,7 @@ def time_map(corpus, keep_after_move: np.ndarray, repeats: int = 3) -> dict:
 def time_rerun_pieces(corpus, workspace, keep: np.ndarray) -> dict:
     """Other work every rerun does with a threshold set (seconds, median of 5): what the
     Filters tab and the page add to the filter itself."""
-    from indexing.filters import default_bounds, near_threshold
+    from indexing.filters import default_bounds, near_in_sorted, near_threshold
 
     values = corpus.values_of[MOVED_COLUMN]
     threshold = float(np.quantile(values, 0.3))
@@ -541,9 +542,11 @@ def time_rerun_pieces(corpus, workspace, keep: np.ndarray) -> dict:
         "bounds of every column (default_bounds; the app keeps them in Corpus)":
             lambda: [default_bounds(v) for v in corpus.values_of.values()],
         "near_threshold, one rule (argsort of the column; the app keeps it)": lambda: near_threshold(values, threshold, 3),
-        "near_threshold, one rule, with the kept order": lambda: near_threshold(values, threshold, 3, corpus.order(MOVED_COLUMN)),
+        "near_threshold, one rule, with the column kept sorted": lambda: near_in_sorted(*corpus.sorted(MOVED_COLUMN), threshold, 3),
         "text of the 6 documents near a cut (LanceDB id IN ...)":
             lambda: workspace.by_ids(ids, ["id", "text"]),
+        "text of the 6 documents near a cut (LanceDB take by position; the app's way)":
+            lambda: workspace.store.take_docs([*below.tolist(), *above.tolist()], ["text"], corpus.version),
         "kept_ids list (streamlit_app.py)": lambda: [corpus.ids[p] for p in np.flatnonzero(keep)],
     }
     return {name: round(statistics.median(_timed(fn)[0] for _ in range(5)), 4) for name, fn in pieces.items()}

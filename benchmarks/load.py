@@ -96,7 +96,8 @@ def _rss() -> int:
 def one_server() -> None:
     """Make AppTests in many threads behave as the sessions of one server: one runtime and
     one config patch for all (AppTest sets and clears both around each run, so concurrent
-    runs would clear each other's), and no "missing ScriptRunContext" warning per widget."""
+    runs would clear each other's), one compiled page (as a server's script cache), and no
+    "missing ScriptRunContext" warning per widget."""
     import logging
     from unittest.mock import MagicMock, patch
 
@@ -104,7 +105,8 @@ def one_server() -> None:
     import streamlit.runtime.state.session_state_proxy as proxy
     from streamlit import config
     from streamlit.runtime import Runtime
-    from streamlit.testing.v1 import app_test
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
     from streamlit.testing.v1.util import build_mock_config_get_option
 
     for module in (context, proxy):
@@ -120,6 +122,8 @@ def one_server() -> None:
     Runtime.exists = classmethod(lambda cls: True)
     patch.object(config, "get_option", new=build_mock_config_get_option({"global.appTest": True})).start()
     app_test.patch_config_options = lambda overrides: _nothing()
+    script_cache = ScriptCache()  # a server compiles the page once for every session; AppTest once a run
+    local_script_runner.ScriptCache = lambda: script_cache
 
 
 class _nothing:

@@ -98,6 +98,15 @@ class Store:
         dataset = self.table(DOCS).to_lance()
         return dataset.to_table(columns=list(columns) if columns else None, filter=where)
 
+    def take_docs(self, positions: Sequence[int], columns: Sequence[str], version: int) -> pa.Table:
+        """The rows at `positions` of docs as it was at `version`, in docs order (what the
+        app's in-memory columns are indexed by), in the order given: a take of a few rows
+        costs a millisecond where matching their ids scans the id column (30 ms a million)."""
+        dataset = self.table(DOCS).to_lance()
+        if dataset.version != version:
+            dataset = dataset.checkout_version(version)
+        return dataset.take(list(positions), columns=list(columns))
+
     def read_docs_of(self, ids: pa.Array, columns: Sequence[str] | None = None) -> pa.Table:
         """The rows of `ids` (any order, unknown ids ignored), in docs order, read batch by
         batch so that only the rows asked for are kept in memory."""

@@ -368,8 +368,10 @@ class Workspace:
 
     def _rows(self, ids: list[str], scores: list[float], columns: Sequence[str] | None) -> pa.Table:
         """The docs rows for `ids`, in that order, with a `_score` column (underscored, as
-        LanceDB's `_distance`/`_score`, so that it never collides with a source field)."""
-        taken = self.by_ids(ids, columns)
+        LanceDB's `_distance`/`_score`, so that it never collides with a source field).
+        Asked for ids only, it reads nothing: the ids are the index's."""
+        taken = pa.table({"id": pa.array(ids, pa.string())}) if list(columns or ()) == ["id"] \
+            else self.by_ids(ids, columns)
         score_of = dict(zip(ids, scores))
         values = pa.array([score_of[i] for i in taken.column("id").to_pylist()], pa.float32())
         return taken.append_column(SCORE, values)

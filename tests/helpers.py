@@ -38,3 +38,11 @@ def open_tab(app, name: str):
 
     app.session_state[PAGE] = name
     return app.run()
+
+
+def open_group(app, title: str):
+    """Open a column group of the Filters tab (an expander; a closed one draws no sliders)."""
+    from app.filter_panel import group_key
+
+    app.session_state[group_key(title)] = True
+    return app.run()

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from app.state import Selection
 from components.text import md
 from indexing import Workspace
-from tests.helpers import open_tab, write_jsonl
+from tests.helpers import open_group, open_tab, write_jsonl
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -217,6 +217,29 @@ def test_a_new_label_name_is_saved_in_the_workspace(monkeypatch, workspace):
     assert "taken" in app.error[0].value
 
 
+def test_a_scheme_saved_elsewhere_shows_at_the_next_rerun(monkeypatch, workspace):
+    """The app keeps the scheme between reruns (it was read from disk and the labels
+    table on every one); a save from another tab or the CLI, however quick, still shows."""
+    import os
+
+    from indexing.label_scheme import SCHEME_FILE
+
+    app = open_tab(_run(monkeypatch, workspace.root), "Label")
+    workspace.save_label_scheme({"quality": ["good", "bad"], "topic": ["a", "b"]})
+    app.run()
+    assert "topic: a, b" in [t.value for t in app.text]
+    scheme_file = workspace.root / SCHEME_FILE
+    before = scheme_file.stat().st_mtime_ns
+    workspace.save_label_scheme({"quality": ["good", "bad"], "topic": ["a", "b", "c"]})
+    os.utime(scheme_file, ns=(before, before))  # a second save within the clock's granularity
+    app.run()
+    assert not app.exception
+    assert "topic: a, b, c" in [t.value for t in app.text]
+    workspace.labels.add(["evil"], "quality", "odd")  # a value labelled elsewhere joins the scheme
+    app.run()
+    assert "quality: good, bad, odd" in [t.value for t in app.text]
+
+
 def test_the_export_form_writes_the_count_it_shows(monkeypatch, workspace):
     app = open_tab(_run(monkeypatch, workspace.root), "Filters")
     slider = app.slider(key="rule_tokens")
@@ -414,6 +437,37 @@ def test_only_the_open_tab_is_drawn(monkeypatch, workspace):
     open_tab(app, "Label")
     assert not app.slider and not app.get("plotly_chart")
     assert app.button(key="undo") is not None
+
+
+def test_a_closed_column_group_draws_nothing_and_its_thresholds_hold(monkeypatch, workspace):
+    """issue 8, section 2 point 4 (load): the Filters tab drew a histogram and a slider for
+    every column (35 at a million rows, most of a threshold move). Only open groups draw;
+    a threshold set in a group keeps filtering once the group is closed; a preset opens the
+    groups it sets."""
+    from app.data import read_corpus
+    from app.filter_panel import column_groups, group_key
+
+    groups = column_groups(read_corpus(workspace).filterable)
+    assert {"Signals", "Gopher", "FineWeb"} <= set(groups)
+    app = open_tab(_run(monkeypatch, workspace.root), "Filters")
+    assert {s.key for s in app.slider} == {f"rule_{n}" for n in groups["Signals"]}
+    assert len(app.get("plotly_chart")) == len(groups["Signals"])
+    open_group(app, "Gopher")
+    name = groups["Gopher"][0]
+    low, high = app.slider(key=f"rule_{name}").value
+    app.slider(key=f"rule_{name}").set_value((low, (low + high) / 2)).run()
+    kept, predicate = _kept(app), app.sidebar.text_area(key="predicate_text").value
+    assert f"`{name}`" in predicate and f"kept {N} documents" not in kept
+    app.session_state[group_key("Gopher")] = False
+    app.run()
+    assert not app.exception and f"rule_{name}" not in {s.key for s in app.slider}
+    assert _kept(app) == kept and app.sidebar.text_area(key="predicate_text").value == predicate
+    open_tab(app, "Map")
+    open_tab(app, "Filters")
+    assert _kept(app) == kept
+    app.button(key="preset_FineWeb").click().run()
+    assert not app.exception
+    assert {f"rule_{n}" for n in groups["FineWeb"]} <= {s.key for s in app.slider}
 
 
 def test_the_filter_and_the_selection_hold_while_other_tabs_are_open(monkeypatch, workspace):

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.text import md
 from indexing import Workspace
-from tests.helpers import open_tab, write_jsonl
+from tests.helpers import open_group, open_tab, write_jsonl
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 IMAGE = "![x](http://127.0.0.1:9/x.png)"
@@ -94,6 +94,7 @@ def test_ids_columns_values_and_queries_reach_markdown_escaped(monkeypatch, work
     columns = [c for c in workspace.store.docs_schema().names if c in COLUMNS]
     assert columns, "the columns with Markdown in their names are stored"
     open_tab(app, "Filters")
+    open_group(app, "*p*")  # a closed group draws nothing
     for name in columns:
         assert app.slider(key=f"rule_{name}").label == md(name)
     assert any(label.startswith(md("*p*")) for label in (e.label for e in app.get("expander")))
