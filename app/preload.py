@@ -17,7 +17,8 @@ from indexing.lock import is_busy
 from indexing.state import STATE_FILE
 
 # the page's modules: importing them is most of what a first visit would wait for
-PAGE_MODULES = ("app.export_panel", "app.filter_panel", "app.label_panel", "app.map_view", "app.reader")
+PAGE_MODULES = ("app.sidebar", "app.tabs.map", "app.tabs.filters", "app.tabs.label", "app.tabs.classify",
+                "app.tabs.duplicates", "app.tabs.budget", "app.tabs.export")
 QUIET = ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api")
 
 

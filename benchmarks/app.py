@@ -11,9 +11,9 @@ How each is measured:
 
 * Bars 1 and 2 run in this process on the real code: ``app.data.read_corpus`` loads the
   columns, then ``indexing.filters.evaluate`` (with the per-column kept histograms and
-  ``combined_predicate``) and the app's own ``app.filter_panel.current_filter`` time a
+  ``combined_predicate``) and the app's own ``app.active_filter.current_filter`` time a
   threshold moved ~20 times; ``display_sample`` + ``map_figure`` time the map as
-  ``app.map_view.map_panel`` builds it, and ``st.plotly_chart`` (in Streamlit's bare mode:
+  ``app.tabs.map.map_panel`` builds it, and ``st.plotly_chart`` (in Streamlit's bare mode:
   the same ``to_dict``, ``plotly.io.to_json`` and element-id hashing as in a server) times
   what it costs to hand the figure to Streamlit. Streamlit's ``AppTest`` then reruns the
   whole page after a slider move, which is the server-side cost a curator waits for.
@@ -430,7 +430,7 @@ def _moves(corpus, moves: int) -> dict[str, list[dict[str, tuple]]]:
 
 def _rules(corpus, sliders: dict[str, tuple]):
     """The rules the app makes from these slider values."""
-    from app.filter_panel import rules_from
+    from app.active_filter import rules_from
 
     return rules_from(corpus, sliders)
 
@@ -441,7 +441,7 @@ def time_filter(corpus, workspace, moves: int) -> dict:
     each column's bounds) as each rerun calls it."""
     import streamlit as st
 
-    from app.filter_panel import HAND, current_filter
+    from app.active_filter import HAND, current_filter
     from indexing.filters import combined_predicate, evaluate
 
     labels = {"quality": (np.zeros(corpus.size, dtype=np.int32), [None, "good", "bad"])}  # the default scheme
@@ -476,7 +476,7 @@ def time_filter(corpus, workspace, moves: int) -> dict:
 
 
 def _map_figure(corpus, keep: np.ndarray):
-    """What app.map_view.map_panel builds for these kept documents, coloured by cluster."""
+    """What app.tabs.map.map_panel builds for these kept documents, coloured by cluster."""
     from components.figure_spec import Prepared
     from components.map_figure import display_sample, map_spec
 
@@ -629,7 +629,7 @@ import json, os, sys, time
 sys.path.insert(0, {root!r})
 from streamlit.testing.v1 import AppTest  # the server has imported streamlit before it is ready
 started = time.perf_counter()
-import app.data, app.export_panel, app.filter_panel, app.label_panel, app.map_view, app.reader, indexing.lock
+import app.data, app.sidebar, app.tabs.export, app.tabs.filters, app.tabs.label, app.tabs.map, indexing.lock
 imported = time.perf_counter()
 test = AppTest.from_file({script!r}, default_timeout=600)
 test.run()

@@ -33,8 +33,8 @@ def workspace_copy(template: Path, tmp_path: Path):
 
 def open_tab(app, name: str):
     """Open one of the app's tabs in an AppTest, as a click on it does: only the open
-    tab's body runs (app.state.PAGE holds which one)."""
-    from app.state import PAGE
+    tab's body runs (app.session.PAGE holds which one)."""
+    from app.session import PAGE
 
     app.session_state[PAGE] = name
     return app.run()
@@ -42,7 +42,7 @@ def open_tab(app, name: str):
 
 def open_group(app, title: str):
     """Open a column group of the Filters tab (an expander; a closed one draws no sliders)."""
-    from app.filter_panel import group_key
+    from app.tabs.filters import group_key
 
     app.session_state[group_key(title)] = True
     return app.run()

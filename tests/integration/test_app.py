@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.state import Selection
+from app.session import Selection
 from components.text import md
 from indexing import Workspace
 from tests.helpers import open_group, open_tab, write_jsonl
@@ -445,7 +445,7 @@ def test_a_closed_column_group_draws_nothing_and_its_thresholds_hold(monkeypatch
     a threshold set in a group keeps filtering once the group is closed; a preset opens the
     groups it sets."""
     from app.data import read_corpus
-    from app.filter_panel import column_groups, group_key
+    from app.tabs.filters import column_groups, group_key
 
     groups = column_groups(read_corpus(workspace).filterable)
     assert {"Signals", "Gopher", "FineWeb"} <= set(groups)

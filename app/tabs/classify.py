@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.label_panel import MESSAGE, show_message
-from app.state import KEEP
+from app.messages import say, show_message
+from app.session import KEEP
+from app.tabs import Context
 from components.progress import StreamlitReporter
 from components.text import md
 from indexing import classify
@@ -19,8 +20,13 @@ from indexing.lock import WorkspaceBusy
 EVERY_UNLABELLED = "(every unlabelled document)"
 
 
+def show(ctx: Context) -> None:
+    """The Classify tab: train on the scheme's labels, then every classifier's metrics."""
+    _tab(ctx.workspace, ctx.scheme)
+
+
 @st.fragment
-def classify_tab(workspace, scheme: dict[str, list[str]]) -> None:
+def _tab(workspace, scheme: dict[str, list[str]]) -> None:
     show_message()
     st.subheader("Train a classifier from labels")
     if not scheme:
@@ -43,8 +49,8 @@ def classify_tab(workspace, scheme: dict[str, list[str]]) -> None:
         else:
             m = trained.metrics
             auc = f"{m.roc_auc:.3f}" if m.roc_auc is not None else "n/a (too few seeds)"
-            st.session_state[MESSAGE] = ("success", f"trained {trained.name} on {m.positives} + {m.negatives} seeds: "
-                                         f"ROC AUC {auc}; wrote {trained.column}")
+            say("success", f"trained {trained.name} on {m.positives} + {m.negatives} seeds: "
+                           f"ROC AUC {auc}; wrote {trained.column}")
             st.rerun()  # the whole page: a new score column for the filters and the map
     _metrics_table(workspace)
 

@@ -1,4 +1,4 @@
-"""The export form: the current filter and/or selection, written by the engine.
+"""The Export tab: the current filter and/or selection, written by the engine.
 
 The count shown before export is computed from the same filter and selection the
 export receives, and the engine's manifest records what was really written.
@@ -12,8 +12,9 @@ import json
 import numpy as np
 import streamlit as st
 
-from app.filter_panel import Filter
-from app.state import KEEP
+from app.active_filter import Filter
+from app.session import KEEP
+from app.tabs import Context
 from components.progress import StreamlitReporter
 from components.text import md
 from indexing.disk import os_error_message
@@ -22,8 +23,13 @@ from indexing.export import FORMATS, INTERNAL_COLUMNS, export
 RESULT = "export_result"
 
 
+def show(ctx: Context) -> None:
+    """The Export tab: the export form, with what the filter keeps and the selection."""
+    _tab(ctx.workspace, ctx.corpus, ctx.active, ctx.selected, ctx.what)
+
+
 @st.fragment  # submitting reruns the form only
-def export_tab(workspace, corpus, active: Filter, selected: list[str], what: str | None) -> None:
+def _tab(workspace, corpus, active: Filter, selected: list[str], what: str | None) -> None:
     columns = [c for c in workspace.store.docs_schema().names if c not in INTERNAL_COLUMNS]
     with st.form("export"):
         name = st.text_input("Name (a folder under exports/; empty: export-<time>)", key="export_name", persist_state=KEEP)

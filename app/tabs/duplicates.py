@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.label_panel import MESSAGE, show_message
-from app.state import KEEP
+from app.messages import say, show_message
+from app.session import KEEP
+from app.tabs import Context
 from components.diff import diff_html
 from components.progress import StreamlitReporter
 from components.text import md
@@ -20,7 +21,10 @@ DEFAULT_THRESHOLD = {"exact": None, "minhash": 0.8, "semantic": 0.95}
 THRESHOLD_HELP = {"minhash": "estimated Jaccard similarity of word shingles", "semantic": "cosine similarity of embeddings"}
 
 
-def dedup_tab(workspace, score_columns: list[str]) -> None:
+def show(ctx: Context) -> None:
+    """The Duplicates tab: find groups (keeping the best by a score, if asked), then compare them."""
+    workspace = ctx.workspace
+    score_columns = [c for c in ctx.corpus.values_of if c.startswith("score_")]
     show_message()
     st.subheader("Find duplicates")
     left, middle, right = st.columns(3)
@@ -39,8 +43,8 @@ def dedup_tab(workspace, score_columns: list[str]) -> None:
         except (ValueError, WorkspaceBusy) as error:  # bad settings, or another writer holds the workspace
             st.error(md(error))
         else:
-            st.session_state[MESSAGE] = ("success", f"{method}: {found.groups:,} groups, {found.duplicates:,} "
-                                         f"documents in them, {found.removed:,} to drop ({found.seconds:.1f} s)")
+            say("success", f"{method}: {found.groups:,} groups, {found.duplicates:,} "
+                           f"documents in them, {found.removed:,} to drop ({found.seconds:.1f} s)")
             st.rerun()
     if "dup_group" in workspace.store.docs_schema().names:
         _groups(workspace)

@@ -1,17 +1,21 @@
-"""Labelling: the scheme, one-click labels, bulk labels, undo, and the labelling queue.
+"""The Label tab: the scheme, bulk labels, undo, and the labelling queue.
 
 Every click is one `labels.add` (an append to the `labels` table) made in a widget
-callback, so it is stored before the page redraws and nothing lives only in the tab.
-The reader and this tab are fragments: a click reruns them alone, and the map takes
-up new labels (colour, exclusions) at the next full rerun. Label names, values and
-ids are data: where they meet Markdown (buttons, captions, messages) they go through `md`.
+callback (app.labelling), so it is stored before the page redraws and nothing lives
+only in the tab. The reader and this tab are fragments: a click reruns them alone,
+and the map takes up new labels (colour, exclusions) at the next full rerun. Label
+names, values and ids are data: where they meet Markdown (buttons, captions,
+messages) they go through `md`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app.state import KEEP
+from app.labelling import add_label, label_buttons
+from app.messages import say, show_message
+from app.session import KEEP
+from app.tabs import Context
 from components.text import md
 from indexing import classify
 from indexing.disk import os_error_message
@@ -21,54 +25,29 @@ from indexing.queue import ORDERS, labelling_queue
 
 SKIPPED = "queue_skipped"
 ACTIVE_ORDERS = ("uncertain", "likely positive")  # active learning, once a classifier is trained on the label
-MESSAGE = "label_message"
-
-
-def _add(workspace, ids: list[str], name: str, value: str | None) -> None:
-    try:
-        workspace.labels.add(ids, name, value)
-    except LabelError as error:
-        st.session_state[MESSAGE] = ("error", str(error))
-        return
-    except OSError as error:  # a full disk: the add is one write, so nothing was stored
-        st.session_state[MESSAGE] = ("error", f"nothing labelled: {os_error_message(error, workspace.root)}")
-        return
-    shown = "cleared" if value is None else f"{name} = {value}"
-    st.session_state[MESSAGE] = ("success", f"{shown} on {len(ids):,} document{'s' * (len(ids) != 1)}")
-
-
-def show_message() -> None:
-    """What the last label click did, shown once above the tabs (the click may come from any tab).
-    Every message is plain text that quotes data (names, values, errors): never Markdown."""
-    kind, text = st.session_state.pop(MESSAGE, (None, None))
-    if kind:
-        getattr(st, kind)(md(text))
-
-
-def label_buttons(workspace, scheme: dict[str, list[str]], ids: list[str], key: str) -> None:
-    """A row of buttons per label name: one per value, and clear."""
-    for name, values in scheme.items():
-        cells = st.columns(len(values) + 2)
-        cells[0].caption(md(name))
-        for cell, value in zip(cells[1:], values):
-            cell.button(md(value), key=f"{key}_{name}_{value}", on_click=_add, args=(workspace, ids, name, value),
-                        use_container_width=True)
-        cells[-1].button("clear", key=f"{key}_{name}_clear", on_click=_add, args=(workspace, ids, name, None),
-                         use_container_width=True)
 
 
 def _undo(workspace) -> None:
     try:
         undone = workspace.labels.undo()
     except OSError as error:
-        st.session_state[MESSAGE] = ("error", f"nothing undone: {os_error_message(error, workspace.root)}")
+        say("error", f"nothing undone: {os_error_message(error, workspace.root)}")
         return
-    st.session_state[MESSAGE] = ("success", "undid the last label action") if undone else ("info", "nothing to undo")
+    if undone:
+        say("success", "undid the last label action")
+    else:
+        say("info", "nothing to undo")
+
+
+def show(ctx: Context) -> None:
+    """The Label tab, on the selection, the search results, and (for the queue) the selection
+    or else what the filter keeps."""
+    _tab(ctx.workspace, ctx.scheme, ctx.selected, ctx.what, ctx.results_ids, ctx.selected or ctx.kept_ids())
 
 
 @st.fragment  # a queue click reruns this tab only: labelling stays quick on a million rows
-def label_tab(workspace, scheme: dict[str, list[str]], selected: list[str], what: str | None,
-              results: list[str], candidates: list[str]) -> None:
+def _tab(workspace, scheme: dict[str, list[str]], selected: list[str], what: str | None,
+         results: list[str], candidates: list[str]) -> None:
     show_message()
     counts = workspace.labels.counts()
     summary, undo = st.columns([4, 1])
@@ -123,7 +102,7 @@ def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], sourc
     text = workspace.by_ids([doc_id], ["text"])["text"]
     cells = st.columns(len(scheme[name]) + 1)
     for cell, value in zip(cells, scheme[name]):
-        cell.button(md(value), key=f"queue_{value}", on_click=_add, args=(workspace, [doc_id], name, value),
+        cell.button(md(value), key=f"queue_{value}", on_click=add_label, args=(workspace, [doc_id], name, value),
                     use_container_width=True, type="primary")
     cells[-1].button("skip", key="queue_skip", on_click=skipped.add, args=(doc_id,), use_container_width=True)
     st.code(text[0].as_py() if len(text) else "", language=None, wrap_lines=True)
@@ -148,9 +127,9 @@ def _scheme_editor(workspace, scheme: dict[str, list[str]]) -> None:
         try:
             workspace.save_label_scheme({**scheme, name: values})
         except (LabelError, ValueError) as error:
-            st.session_state[MESSAGE] = ("error", str(error))
+            say("error", str(error))
             return
-        st.session_state[MESSAGE] = ("success", f"label {name}: {', '.join(values)}")
+        say("success", f"label {name}: {', '.join(values)}")
 
     for name, values in scheme.items():
         st.text(f"{name}: {', '.join(values)}")

@@ -1,119 +1,30 @@
-"""The filter panel: one rule per numeric column, label exclusions, one predicate.
+"""The Filters tab: one rule per numeric column, presets, flags and label exclusions.
 
-Sliders live in the Filters tab, but the map (drawn first) needs their result, so
-`current_filter` reads the sliders' values from session state at the top of the
-run; the tab then draws the same widgets. In "edit as text" mode the predicate box
-is the filter, evaluated by the engine (labels included), and the sliders rest.
+The tab draws the widgets whose values `app.active_filter` has already read at the
+top of the run (the map and the other tabs need the filter whichever tab is open);
+the predicate box and the "edit as text" toggle are in the sidebar. Columns come in
+groups, each a stateful expander: a closed group draws nothing and costs nothing.
 Column and label names are data: in widget labels (Markdown) they go through `md`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-import numpy as np
 import streamlit as st
 
-from app.data import Corpus, predicate_mask, texts_at
-from app.state import KEEP
+from app.active_filter import HAND, Filter
+from app.data import Corpus, texts_at
+from app.session import KEEP
+from app.tabs import Context
 from components.figure_spec import Prepared
 from components.histogram import histogram_spec
 from components.text import md
-from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, near_in_sorted, overlap
 from indexing.classify import percentile_threshold
+from indexing.filters import Rule, near_in_sorted
 from indexing.rules import PRESETS
-from indexing.selection import SelectionError
-from indexing.sql import quote_identifier, sql_list
 
-HAND = "hand_predicate"
-TEXT = "predicate_text"
 NEAR = 3  # documents shown on each side of a threshold
-
-
-@dataclass(frozen=True)
-class Filter:
-    keep: np.ndarray
-    predicate: str | None  # the one SQL predicate the map, search and export share
-    evaluation: Evaluation
-    rules: list[Rule]
-    error: str | None = None
-    overlap: Overlap | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.predicate is not None
-
-
-def rules_from(corpus: Corpus, sliders: dict[str, tuple]) -> list[Rule]:
-    """The rules slider values (column -> (low, high)) mean: a side left at its bound is open."""
-    rules = []
-    for name in corpus.filterable:
-        low, high = corpus.bounds[name]
-        chosen = sliders.get(name, (low, high))
-        rules.append(Rule(name, chosen[0] if chosen[0] > low else None, chosen[1] if chosen[1] < high else None))
-    return rules
-
-
-def _rules(corpus: Corpus) -> list[Rule]:
-    state = st.session_state
-    return rules_from(corpus, {n: state[f"rule_{n}"] for n in corpus.filterable if f"rule_{n}" in state})
-
-
-def _conditions(corpus: Corpus, labels: dict[str, tuple[np.ndarray, list]]) -> tuple[np.ndarray | None, str | None]:
-    """Label exclusions (unlabelled documents stay) and flags ("only where dup_keep is true"),
-    as one mask and the predicate that means the same."""
-    keep, parts = None, []
-
-    def narrow(mask: np.ndarray) -> None:
-        nonlocal keep
-        keep = mask if keep is None else keep & mask
-
-    for name, (codes, categories) in labels.items():
-        excluded = st.session_state.get(f"exclude_{name}") or []
-        if excluded:
-            narrow(~np.isin(codes, [categories.index(v) for v in excluded if v in categories]))
-            parts.append(f"{quote_identifier(name)} NOT IN ({sql_list(excluded)})")
-    for name, values in corpus.flags.items():
-        if st.session_state.get(f"flag_{name}"):
-            narrow(values)
-            parts.append(f"{quote_identifier(name)} = true")
-    return keep, " AND ".join(parts) or None
-
-
-def current_filter(corpus: Corpus, path: str, version: int, labels_version: int,
-                   labels: dict[str, tuple[np.ndarray, list]]) -> Filter:
-    """The filter as the widgets hold it now (before they are drawn in this run)."""
-    rules = _rules(corpus)
-    extra_keep, extra_predicate = _conditions(corpus, labels)
-    generated = combined_predicate(rules, extra=extra_predicate)
-    if not st.session_state.get(HAND):
-        st.session_state[TEXT] = generated or ""
-        evaluation = evaluate(rules, corpus.values_of, corpus.tokens, corpus.bins_of, base=extra_keep)
-        return Filter(evaluation.keep, generated, evaluation, rules, overlap=overlap(rules, corpus.values_of))
-    written = (st.session_state.get(TEXT) or "").strip() or None
-    error, base = None, None
-    if written:
-        try:
-            base = predicate_mask(path, version, labels_version, written)
-        except SelectionError as problem:
-            error, written = str(problem), None
-    evaluation = evaluate([], corpus.values_of, corpus.tokens, corpus.bins_of, base=base)
-    return Filter(evaluation.keep, written, evaluation, [], error)
-
-
-def sidebar_summary(active: Filter) -> None:
-    cut = active.evaluation.summary
-    st.sidebar.caption(f"kept {cut.kept_docs:,} documents ({cut.kept_tokens:,} tokens) · "
-                       f"removed {cut.removed_docs:,} ({cut.removed_tokens:,} tokens)")
-    st.sidebar.toggle("Edit the predicate as text", key=HAND,
-                      help="Write any SQL over the columns and labels; the sliders rest meanwhile.")
-    st.sidebar.text_area("Filter (SQL)", key=TEXT, disabled=not st.session_state.get(HAND),
-                         placeholder="no filter: every document", height=100)
-    if active.error:
-        st.sidebar.error(md(active.error))
-
-
 GROUP_TITLES = {"score": "Classifier scores", "fineweb": "FineWeb", "c4": "C4", "gopher": "Gopher"}
 
 
@@ -135,7 +46,9 @@ def group_key(title: str) -> str:
     return f"group_{title}"
 
 
-def filter_tab(corpus: Corpus, active: Filter, workspace, labels: dict[str, tuple[np.ndarray, list]]) -> None:
+def show(ctx: Context) -> None:
+    """The Filters tab: presets, the rules' overlap, the column groups, flags and label exclusions."""
+    corpus, active, workspace, labels = ctx.corpus, ctx.active, ctx.workspace, ctx.labels
     hand = bool(st.session_state.get(HAND))
     if hand:
         st.info("The predicate is being edited as text in the sidebar; these sliders apply again when you switch that off.")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import state
-from app.state import KEEP
-from app.label_panel import MESSAGE, show_message
+from app import session
+from app.messages import say, show_message
+from app.session import KEEP
+from app.tabs import Context
 from components.mix_figure import mix_figure
 from components.text import md
 from indexing.budget import select_budget
@@ -20,7 +21,10 @@ RANDOM = "(random order)"
 NOTHING = "(no balance)"
 
 
-def budget_tab(workspace, corpus, predicate: str | None, kept_tokens: int) -> None:
+def show(ctx: Context) -> None:
+    """The Budget tab: among what the filter keeps, the best documents within a token budget."""
+    workspace, corpus, predicate = ctx.workspace, ctx.corpus, ctx.active.predicate
+    kept_tokens = ctx.active.evaluation.summary.kept_tokens
     show_message()
     st.subheader("Select within a token budget")
     st.caption(f"Among the documents the filter keeps ({kept_tokens:,} tokens).")
@@ -44,12 +48,12 @@ def budget_tab(workspace, corpus, predicate: str | None, kept_tokens: int) -> No
         except ValueError as error:
             st.error(md(error))
         else:
-            state.select(f"budget of {chosen.tokens:,} tokens", chosen.ids)
+            session.select(f"budget of {chosen.tokens:,} tokens", chosen.ids)
             st.session_state[RESULT] = (chosen.mix_before, chosen.mix_after)
             unused = "" if chosen.tokens >= 0.95 * chosen.budget_tokens else (
                 f"; the cap of {chosen.max_share:.0%} per group left {chosen.budget_tokens - chosen.tokens:,} "
                 "tokens of the budget unused")
-            st.session_state[MESSAGE] = ("success", f"selected {chosen.docs:,} documents, {chosen.tokens:,} tokens{unused}")
+            say("success", f"selected {chosen.docs:,} documents, {chosen.tokens:,} tokens{unused}")
             st.rerun()
     if RESULT in st.session_state:
         before, after = st.session_state[RESULT]

@@ -1,0 +1,94 @@
+"""The filter as the widgets hold it now: one mask and one SQL predicate, computed once a run.
+
+Sliders live in the Filters tab, but the map, search, the queue and the export need
+their result, and only the open tab is drawn; so `current_filter` reads the widgets'
+values from session state at the top of every run (a closed tab's widgets keep them).
+In "edit as text" mode the predicate box in the sidebar is the filter, evaluated by
+the engine (labels included), and the sliders rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from app.data import Corpus, predicate_mask
+from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, overlap
+from indexing.selection import SelectionError
+from indexing.sql import quote_identifier, sql_list
+
+HAND = "hand_predicate"  # the sidebar toggle: the predicate is edited as text
+TEXT = "predicate_text"  # the sidebar's predicate box
+
+
+@dataclass(frozen=True)
+class Filter:
+    keep: np.ndarray
+    predicate: str | None  # the one SQL predicate the map, search and export share
+    evaluation: Evaluation
+    rules: list[Rule]
+    error: str | None = None
+    overlap: Overlap | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.predicate is not None
+
+
+def rules_from(corpus: Corpus, sliders: dict[str, tuple]) -> list[Rule]:
+    """The rules slider values (column -> (low, high)) mean: a side left at its bound is open."""
+    rules = []
+    for name in corpus.filterable:
+        low, high = corpus.bounds[name]
+        chosen = sliders.get(name, (low, high))
+        rules.append(Rule(name, chosen[0] if chosen[0] > low else None, chosen[1] if chosen[1] < high else None))
+    return rules
+
+
+def _rules(corpus: Corpus) -> list[Rule]:
+    state = st.session_state
+    return rules_from(corpus, {n: state[f"rule_{n}"] for n in corpus.filterable if f"rule_{n}" in state})
+
+
+def _conditions(corpus: Corpus, labels: dict[str, tuple[np.ndarray, list]]) -> tuple[np.ndarray | None, str | None]:
+    """Label exclusions (unlabelled documents stay) and flags ("only where dup_keep is true"),
+    as one mask and the predicate that means the same."""
+    keep, parts = None, []
+
+    def narrow(mask: np.ndarray) -> None:
+        nonlocal keep
+        keep = mask if keep is None else keep & mask
+
+    for name, (codes, categories) in labels.items():
+        excluded = st.session_state.get(f"exclude_{name}") or []
+        if excluded:
+            narrow(~np.isin(codes, [categories.index(v) for v in excluded if v in categories]))
+            parts.append(f"{quote_identifier(name)} NOT IN ({sql_list(excluded)})")
+    for name, values in corpus.flags.items():
+        if st.session_state.get(f"flag_{name}"):
+            narrow(values)
+            parts.append(f"{quote_identifier(name)} = true")
+    return keep, " AND ".join(parts) or None
+
+
+def current_filter(corpus: Corpus, path: str, version: int, labels_version: int,
+                   labels: dict[str, tuple[np.ndarray, list]]) -> Filter:
+    """The filter as the widgets hold it now (before they are drawn in this run)."""
+    rules = _rules(corpus)
+    extra_keep, extra_predicate = _conditions(corpus, labels)
+    generated = combined_predicate(rules, extra=extra_predicate)
+    if not st.session_state.get(HAND):
+        st.session_state[TEXT] = generated or ""
+        evaluation = evaluate(rules, corpus.values_of, corpus.tokens, corpus.bins_of, base=extra_keep)
+        return Filter(evaluation.keep, generated, evaluation, rules, overlap=overlap(rules, corpus.values_of))
+    written = (st.session_state.get(TEXT) or "").strip() or None
+    error, base = None, None
+    if written:
+        try:
+            base = predicate_mask(path, version, labels_version, written)
+        except SelectionError as problem:
+            error, written = str(problem), None
+    evaluation = evaluate([], corpus.values_of, corpus.tokens, corpus.bins_of, base=base)
+    return Filter(evaluation.keep, written, evaluation, [], error)
