@@ -7,12 +7,10 @@ from typing import Optional
 
 import typer
 
-from app.cli import WorkspaceOption, _fail, cli, console
-from app.terminal import Table, styled
+from app.cli.common import QuietOption, WorkspaceOption, cli, console, fails_on, progress
+from app.cli.terminal import Table, styled
 from indexing import Workspace, WorkspaceError
-from indexing.disk import os_error_message
 from indexing.lock import WorkspaceBusy
-from indexing.progress import Quiet, RichReporter
 
 
 @cli.command("dedup")
@@ -25,7 +23,7 @@ def dedup_command(
     keep: str = typer.Option("longest", "--keep", help="Which document of a group stays: longest, score "
                              "(highest --score-column) or first."),
     score_column: Optional[str] = typer.Option(None, "--score-column", help="Numeric column for --keep score."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    quiet: bool = QuietOption,
 ) -> None:
     """Group duplicate documents; `dup_keep = true` then keeps one of each group."""
     from indexing.dedup import dedup
@@ -33,17 +31,10 @@ def dedup_command(
     if method == "exact" and threshold is not None:
         console.print(styled("--threshold is ignored by --method exact", "yellow"))
         threshold = None
-    try:
+    with fails_on(WorkspaceError, WorkspaceBusy, ValueError, disk=workspace):  # a full disk
         ws = Workspace.open(workspace)
-        if quiet:
-            result = dedup(ws, method, threshold, keep=keep, score_column=score_column, progress=Quiet())
-        else:
-            with RichReporter(console) as progress:
-                result = dedup(ws, method, threshold, keep=keep, score_column=score_column, progress=progress)
-    except (WorkspaceError, WorkspaceBusy, ValueError) as error:
-        _fail(str(error))
-    except OSError as error:  # a full disk
-        _fail(os_error_message(error, workspace))
+        with progress(quiet) as reporter:
+            result = dedup(ws, method, threshold, keep=keep, score_column=score_column, progress=reporter)
     table = Table(title=f"loupe dedup --method {result.method}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")

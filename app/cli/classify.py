@@ -7,12 +7,10 @@ from typing import Optional
 
 import typer
 
-from app.cli import WorkspaceOption, _fail, cli, console, out
-from app.terminal import Table
+from app.cli.common import QuietOption, WorkspaceOption, cli, console, fail, fails_on, out, progress
+from app.cli.terminal import Table
 from indexing import Workspace, WorkspaceError
-from indexing.disk import os_error_message
 from indexing.lock import WorkspaceBusy
-from indexing.progress import RichReporter
 
 KEEP_TOP = (0.01, 0.10, 0.50)  # the percentile thresholds printed after training
 
@@ -64,30 +62,24 @@ def train_command(
     unlabelled_negatives: int = typer.Option(10_000, min=1, help="How many unlabelled documents to sample as negatives."),
     c: float = typer.Option(1.0, "--C", help="Inverse regularisation strength of the logistic regression."),
     seed: int = typer.Option(0, help="Seed for the folds and the unlabelled sample."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    quiet: bool = QuietOption,
 ) -> None:
     """Train a classifier on the embeddings from hand labels, score every document, print its metrics."""
     from indexing.classify import ClassifierError, list_classifiers, load, percentile_threshold, train
 
     if negative is not None and negative_unlabelled:
-        _fail("give either --negative VALUE or --negative-unlabelled, not both", 2)
+        fail("give either --negative VALUE or --negative-unlabelled, not both", 2)
     negative_value = None if negative_unlabelled else (negative or "bad")
-    try:
+    # a full disk: the classifier is swapped in whole or not at all
+    with fails_on(WorkspaceError, WorkspaceBusy, ClassifierError, disk=workspace):
         ws = Workspace.open(workspace)
         previous = load(ws, name) if name in list_classifiers(ws) else None
         arguments = dict(label=label or name, positive=positive, negative=negative_value, name=name, C=c,
                          unlabelled_negatives=unlabelled_negatives, seed=seed)
-        if quiet:
-            classifier = train(ws, **arguments)
-        else:
-            with RichReporter(console) as progress:
-                classifier = train(ws, progress=progress, **arguments)
+        with progress(quiet) as reporter:
+            classifier = train(ws, progress=reporter, **arguments)
         scores = ws.docs(columns=[classifier.column])[classifier.column].to_numpy(zero_copy_only=False)
         thresholds = {share: percentile_threshold(scores, share) for share in KEEP_TOP}
-    except (WorkspaceError, WorkspaceBusy, ClassifierError) as error:
-        _fail(str(error))
-    except OSError as error:  # a full disk: the classifier is swapped in whole or not at all
-        _fail(os_error_message(error, workspace))
     out.print(metrics_table(classifier, previous, thresholds))
     console.print(f"saved {ws.root / 'classifiers' / classifier.name}; wrote {classifier.column} for "
                   f"{classifier.stats['docs_scored']:,} documents")
@@ -105,10 +97,7 @@ def fasttext_command(
     """Write the hand labels as a fastText training file: `__label__VALUE text` per line."""
     from indexing.classify import ClassifierError, export_fasttext
 
-    try:
+    # a full disk, a name too long: the file is replaced atomically
+    with fails_on(WorkspaceError, ClassifierError, disk=out_file):
         lines = export_fasttext(Workspace.open(workspace), label, out_file, positive, negative, seed=seed)
-    except (WorkspaceError, ClassifierError) as error:
-        _fail(str(error))
-    except OSError as error:  # a full disk, a name too long: the file is replaced atomically
-        _fail(os_error_message(error, out_file))
     console.print(f"wrote {lines:,} labelled documents to {out_file}")

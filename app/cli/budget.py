@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from app.cli import WorkspaceOption, _fail, _read_ids, cli, console, out
-from app.terminal import Table, styled
+from app.cli.common import WorkspaceOption, cli, console, fail, fails_on, out, read_ids
+from app.cli.terminal import Table, styled
 from indexing import Workspace, WorkspaceError
 
 
@@ -56,15 +56,13 @@ def budget(
     from indexing.budget import select_budget
 
     if max_share is not None and balance_by is None:
-        _fail("--max-share caps a group's share; give --balance-by with it", 2)
-    try:
+        fail("--max-share caps a group's share; give --balance-by with it", 2)
+    with fails_on(WorkspaceError, ValueError):
         ws = Workspace.open(workspace)
         chosen = select_budget(
-            ws, tokens, where=where, ids=_read_ids(ids_file) if ids_file else None, order_by=order_by,
+            ws, tokens, where=where, ids=read_ids(ids_file) if ids_file else None, order_by=order_by,
             descending=not ascending, balance_by=balance_by, max_share=max_share, seed=seed,
         )
-    except (WorkspaceError, ValueError) as error:
-        _fail(str(error))
     names = cluster_names(ws) if "cluster" in chosen.mix_before else {}
     for column in chosen.mix_before:
         out.print(mix_table(f"{column}: share of tokens", chosen.mix_before[column], chosen.mix_after[column],
@@ -81,5 +79,5 @@ def budget(
         try:
             write_ids(out_ids, chosen.ids)
         except OSError as error:
-            _fail(f"{out_ids}: {error.strerror or error}")
+            fail(f"{out_ids}: {error.strerror or error}")
         console.print(f"ids written to {out_ids} (use with `loupe label --ids-file`)")

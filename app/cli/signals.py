@@ -9,13 +9,11 @@ from typing import List, Optional
 
 import typer
 
-from app.cli import WorkspaceOption, _fail, cli, console
-from app.terminal import Table
+from app.cli.common import QuietOption, WorkspaceOption, cli, console, fails_on, progress
+from app.cli.terminal import Table
 from indexing import Workspace, WorkspaceError
-from indexing.disk import os_error_message
 from indexing.language import LanguageModelMissing
 from indexing.lock import WorkspaceBusy
-from indexing.progress import Quiet, RichReporter
 from indexing.rules import SUITES
 from indexing.rules.hits import PresetHits
 
@@ -63,22 +61,15 @@ def signals_command(
                                               f"{', '.join(SUITES)} [default: all]."),
     language: bool = typer.Option(True, "--language/--no-language", help="Also compute lang and lang_score."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    quiet: bool = QuietOption,
 ) -> None:
     """Compute rule-suite signal columns (and the language) for every document of a workspace."""
     from indexing.signals_stage import compute_signals
 
-    try:
+    with fails_on(WorkspaceError, WorkspaceBusy, LanguageModelMissing, ValueError, disk=workspace):  # a full disk
         ws = Workspace.open(workspace)
-        if quiet or as_json:
-            result = compute_signals(ws, suite or None, language, progress=Quiet())
-        else:
-            with RichReporter(console) as progress:
-                result = compute_signals(ws, suite or None, language, progress=progress)
-    except (WorkspaceError, WorkspaceBusy, LanguageModelMissing, ValueError) as error:
-        _fail(str(error))
-    except OSError as error:  # a full disk
-        _fail(os_error_message(error, workspace))
+        with progress(quiet or as_json) as reporter:
+            result = compute_signals(ws, suite or None, language, progress=reporter)
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), indent=2) + "\n")
         return

@@ -1,0 +1,62 @@
+"""What every `loupe` command shares: the Typer app, the consoles, the error exit and the progress.
+
+Each command module registers on `cli` and imports from here (and from the engine), never
+from another command module's registration, so the package has no import cycle.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, NoReturn
+
+import typer
+
+from app.cli.terminal import console as _console, line
+from indexing.disk import os_error_message
+from indexing.progress import Quiet, Reporter, RichReporter
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Loupe: look at a corpus before you train on it.")
+console = _console(stderr=True, soft_wrap=True)  # never break a file:line in two; data is never markup
+out = _console()
+
+WorkspaceOption = typer.Option(..., "--workspace", "-w", help="Workspace folder.")
+QuietOption = typer.Option(False, "--quiet", "-q", help="No progress bars.")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """`error: MESSAGE` on stderr, then exit with `code` (1: the work failed; 2: a usage error)."""
+    console.print(line(("error:", "red"), " ", message))
+    raise typer.Exit(code)
+
+
+@contextmanager
+def fails_on(*errors: type[BaseException], disk: str | Path | None = None, disk_note: str = "{}") -> Iterator[None]:
+    """Turn the engine's expected `errors` into `fail(str(error))`; with `disk`, an OSError
+    too (a full disk, a name too long), as what it means at `disk`, put in `disk_note`."""
+    try:
+        yield
+    except errors as error:
+        fail(str(error))
+    except OSError as error:
+        if disk is None:
+            raise
+        fail(disk_note.format(os_error_message(error, disk)))
+
+
+@contextmanager
+def progress(quiet: bool = False) -> Iterator[Reporter]:
+    """What a long command reports to: rich bars on stderr, or nothing with --quiet."""
+    if quiet:
+        yield Quiet()
+        return
+    with RichReporter(console) as reporter:
+        yield reporter
+
+
+def read_ids(path: Path) -> list[str]:
+    """One id per line; blank lines and surrounding spaces ignored."""
+    try:
+        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as error:
+        fail(f"{path}: {error.strerror or error}")
