@@ -32,13 +32,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import argparse
-import json
-import platform
 import resource
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +45,8 @@ ROOT = HERE.parent
 OUT = HERE / "out"
 sys.path.insert(0, str(ROOT))
 
-import benchmarks.app as synthetic  # noqa: E402  (the app benchmark's workspace builder)
+import benchmarks.synthetic as synthetic  # noqa: E402  (the app benchmarks' workspace builder)
+from benchmarks.results import commit, write_result  # noqa: E402
 
 MODEL = "hash:384"  # 384-d, as all-MiniLM-L6-v2
 BAR_SECONDS = 10.0
@@ -62,13 +60,13 @@ SCENARIOS = (  # (name, positive seeds, negative seeds or None for unlabelled)
 
 
 def workspace(rows: int, seed: int, rebuild: bool) -> tuple[Path, dict]:
-    """The cached synthetic workspace with 384-d vectors (built once by benchmarks/app.py's builder)."""
+    """The cached synthetic workspace with 384-d vectors (built once by benchmarks/synthetic.py)."""
     from indexing import Workspace
     from indexing.clustering import choose_k
 
     synthetic.MODEL = MODEL  # the builder names the model (and so the dimension) from this
     clusters = choose_k(rows)
-    root = OUT / f"classify-{synthetic._tag(rows)}"
+    root = OUT / f"classify-{synthetic.tag(rows)}"
     if not rebuild and root.exists() and synthetic.synthetic_ready(root, rows, clusters, seed) \
             and Workspace.open(root).state.dimension == 384:
         print(f"workspace {root}  (cached: {rows:,} rows)", flush=True)
@@ -153,7 +151,7 @@ def print_table(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Retraining a seed classifier on a 100k-document workspace")
-    parser.add_argument("--rows", type=synthetic._size, default=100_000, help="rows (default 100,000; 20k works)")
+    parser.add_argument("--rows", type=synthetic.parse_size, default=100_000, help="rows (default 100,000; 20k works)")
     parser.add_argument("--repeats", type=int, default=3, help="timed retrains per scenario (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the synthetic workspace")
@@ -173,19 +171,14 @@ def main(argv: list[str] | None = None) -> None:
               f"{negatives if negatives else 'a 10,000-document unlabelled sample'} ...", flush=True)
         scenarios.append(run_scenario(ws, ids, good, name, positives, negatives, max(1, args.repeats), args.seed))
     result = {
-        "benchmark": "classify",
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "rows": args.rows, "dimension": ws.state.dimension, "repeats": args.repeats,
-        "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "python": platform.python_version(), "load_avg_1m": round(os.getloadavg()[0], 2)},
-        "commit": synthetic._commit(),
+        "commit": commit(),
         "workspace": {"path": str(root), **built},
         "scenarios": scenarios,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     print_table(result)
-    out = Path(args.out)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("classify", result, args.out)
     print(f"wrote {out}")
 
 

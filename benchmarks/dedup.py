@@ -31,16 +31,13 @@ library has duplicates of its own, which count as groups but not in recall).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import resource
 import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +48,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
 import corpus as bench_corpus  # noqa: E402  (benchmarks/corpus.py)
+from results import write_result  # noqa: E402  (benchmarks/results.py)
 
 BAR_SEMANTIC_SECONDS = 60.0
 BAR_AT_DOCS = 100_000
@@ -261,17 +259,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     result = measure(args.docs, args.seed, args.workdir, args.keep)
     print_table(result)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "benchmark": "dedup",
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
+    out = write_result("dedup", {
         "bar": {"semantic_seconds_below": BAR_SEMANTIC_SECONDS, "at_docs": BAR_AT_DOCS},
         "pass": result["methods"]["semantic"]["stage_seconds"] < BAR_SEMANTIC_SECONDS,
         **result,
-    }, indent=2) + "\n")
+    }, args.out)
     print(f"wrote {out}")
 
 

@@ -34,14 +34,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no fork warnings; same on both sides
 
 import argparse
-import json
 import platform
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +49,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
 import corpus as bench_corpus  # noqa: E402  (benchmarks/corpus.py)
+from results import write_result  # noqa: E402  (benchmarks/results.py)
 
 LATER_STAGES = ("load model", "text_index", "faiss", "project", "cluster")
 PASS_STAGES = ("ingest", "signals", "embed")
@@ -208,16 +207,12 @@ def run(args) -> dict:
     print(f"      (stage sum)        baseline / Loupe = {ratio_stages:.2f}x")
 
     return {
-        "benchmark": "embed",
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "docs": n,
         "docs_asked": args.docs,
         "device": device,
         "device_name": torch.cuda.get_device_name() if kind == "cuda" else platform.processor() or platform.machine(),
         "torch_threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
         "versions": {
-            "python": platform.python_version(),
             "torch": torch.__version__,
             "sentence_transformers": __import__("sentence_transformers").__version__,
         },
@@ -261,9 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(HERE / "out" / "embed.json"), help="the JSON result")
     args = parser.parse_args(argv)
     result = run(args)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("embed", result, args.out)
     print(f"wrote {out}")
 
 

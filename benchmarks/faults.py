@@ -26,14 +26,11 @@ template workspaces) is kept in benchmarks/out/faults-lab and reused.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +40,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tests.faults.harness import SCENARIOS, Lab  # noqa: E402
 from tests.faults.labellers import run_together  # noqa: E402
+from benchmarks.results import write_result  # noqa: E402
 
 
 def faults(lab: Lab, commands: list[str], seeds: int) -> list[dict]:
@@ -109,13 +107,8 @@ def main() -> None:
               f"{together['seconds']:.1f} s; lost {together['lost']}, errors shown {together['errors']}")
         for example in together["examples"]:
             print(f"  {example[:400]}")
-    out = HERE / "out" / "faults.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.platform(),
-        "cpus": os.cpu_count(), "seconds": round(time.perf_counter() - started, 1),
-        "faults": rows, "concurrency": together,
-    }, indent=2) + "\n", encoding="utf-8")
+    out = write_result("faults", {"seconds": round(time.perf_counter() - started, 1),
+                                  "faults": rows, "concurrency": together}, HERE / "out" / "faults.json")
     print(f"\nwrote {out}")
 
 

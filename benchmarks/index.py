@@ -31,14 +31,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import argparse
 import json
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -273,19 +271,15 @@ def main(argv: list[str] | None = None) -> None:
     for n in args.docs:
         results.append(measure(n, args))
     print_table(results)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "benchmark": "index",
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    from results import write_result  # benchmarks/results.py (the worker above never writes one)
+
+    out = write_result("index", {
         "model": args.model,
         "device": args.device,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
         "bars": {"memory_bytes_below": MEMORY_BAR_BYTES, "memory_at_docs": MEMORY_BAR_AT,
                  "max_share_other_than_embed": SHARE_BAR},
         "sizes": results,
-    }, indent=2) + "\n")
+    }, args.out)
     print(f"wrote {out}")
 
 

@@ -28,11 +28,11 @@ How each is measured (the model is a real Streamlit server):
   session is the mean growth per session from the 2nd to the last (the 1st loads the shared
   columns and is reported apart).
 
-The workspace is ``benchmarks/app.py``'s synthetic one (the real storage layers and schema,
-random vectors; cached in ``benchmarks/out/app-<rows>/``). ``--app-root`` measures another
-checkout's app (e.g. an older commit, extracted with ``git archive``) against the same
-workspace. On a machine shared with other work the times are upper bounds; the result
-records the load average before and after.
+The workspace is the app benchmark's synthetic one (``benchmarks/synthetic.py``: the real
+storage layers and schema, random vectors; cached in ``benchmarks/out/app-<rows>/``).
+``--app-root`` measures another checkout's app (e.g. an older commit, extracted with
+``git archive``) against the same workspace. On a machine shared with other work the times
+are upper bounds; the result records the load average before and after.
 
     .venv/bin/python benchmarks/load.py                          # 1,000,000 rows, 10 sessions
     .venv/bin/python benchmarks/load.py --rows 200k              # a smaller machine (~3 GB RAM)
@@ -52,16 +52,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import argparse
 import gc
-import importlib.util
-import json
 import multiprocessing
-import platform
 import random
 import statistics
 import sys
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -76,15 +72,6 @@ CYCLE = ("open Filters", "threshold", "threshold", "open Map", "search", "search
 OPEN_BEFORE = ("Map", "Filters", "Filters", "Filters", "Map", "Map")  # the tab open before each step
 KINDS = ("threshold", "search", "open Filters", "open Map")
 RUN_TIMEOUT = 900
-
-
-def _bench_app():
-    """benchmarks/app.py as a module (its synthetic workspace builder)."""
-    spec = importlib.util.spec_from_file_location("loupe_bench_app", HERE / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _rss() -> int:
@@ -358,7 +345,7 @@ def print_table(result: dict) -> None:
               + ", +".join(f"{b / 1e6:,.0f}" for b in memory["added_session_bytes"]) + " MB")
     print(f"server process RSS at the end: {result['load']['rss_end_bytes'] / 1e6:,.0f} MB")
     print(f"app {result['app_root']} (commit {result['commit']}); rows {result['rows']:,}; "
-          f"cpus {result['machine']['cpu_count']}; load average before {result['load_average_before']}, "
+          f"cpus {os.cpu_count()}; load average before {result['load_average_before']}, "
           f"after {result['load_average_after']}")
 
 
@@ -378,19 +365,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", help="the JSON result (default benchmarks/out/load-<rows>-<sessions>.json)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))  # before benchmarks/: `app` is the package, not benchmarks/app.py
-    bench = _bench_app()
+    import benchmarks.synthetic as synthetic
+    from benchmarks.results import commit, write_result
     from indexing.clustering import choose_k
 
-    rows = bench._size(args.rows)
+    rows = synthetic.parse_size(args.rows)
     OUT.mkdir(parents=True, exist_ok=True)
     app_root = Path(args.app_root).resolve()
     clusters = choose_k(rows)
-    workspace, built = bench.synthetic_workspace(rows, clusters, args.seed, args.rebuild)
+    workspace, built = synthetic.synthetic_workspace(rows, clusters, args.seed, args.rebuild)
     words = corpus_words(workspace, seed=args.seed)
-    result = {"benchmark": "load", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "rows": rows, "clusters": clusters, "app_root": str(app_root), "commit": _commit(app_root),
-              "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                          "python": platform.python_version()},
+    result = {"rows": rows, "clusters": clusters, "app_root": str(app_root), "commit": commit(app_root),
               "workspace": {"path": str(workspace), **built}, "load_average_before": _load(),
               "bars_limits": {"p95_s": BAR_P95_SECONDS, "session_bytes": BAR_SESSION_BYTES}}
     memory_sessions = args.sessions if args.memory_sessions is None else args.memory_sessions
@@ -415,19 +400,8 @@ def main(argv: list[str] | None = None) -> None:
              "figure": f"{memory['per_added_session_bytes'] / 1e6:,.0f} MB", "limit": f"< {BAR_SESSION_BYTES / 1e6:g} MB",
              "pass": memory["per_added_session_bytes"] < BAR_SESSION_BYTES})
     print_table(result)
-    out = Path(args.out or OUT / f"load-{bench._tag(rows)}-{args.sessions}.json")
-    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    out = write_result("load", result, args.out or OUT / f"load-{synthetic.tag(rows)}-{args.sessions}.json")
     print(f"wrote {out}")
-
-
-def _commit(root: Path) -> str | None:
-    import subprocess
-
-    try:
-        return subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip() or None
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 if __name__ == "__main__":

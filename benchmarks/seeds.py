@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -58,6 +57,7 @@ import numpy as np  # noqa: E402
 
 import manpages  # noqa: E402
 import planted  # noqa: E402
+from results import write_result  # noqa: E402
 
 SEED_COUNTS = (10, 20, 50, 100)
 DRAWS = 5
@@ -268,17 +268,14 @@ def main(argv: list[str] | None = None) -> None:
     dedup = run_dedup(ws, pairs_by_id, {c["id"]: c["planted_edits"] for c in copies if c["planted_kind"] == "near"})
 
     result = {
-        "benchmark": "seeds",
         "corpus": {"source": "manual pages under /usr/share/man (sections 1-8, gcloud_* left out), see "
                              "benchmarks/manpages.py", "file": str(corpus_path), "documents": len(records),
                    "planted": len(copies), "planted_per_kind": args.per_kind,
                    "chapters": json.loads(corpus_path.with_suffix(".meta.json").read_text())["chapters"]},
         "model": ws.state.model, "workspace": str(ws.root), "index_seconds": index_seconds, "rows_indexed": stored,
         "tasks": tasks, "dedup": dedup, "seconds": time.perf_counter() - started,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result("seeds", result, args.out)
     print(markdown(result))
     print(f"\nwritten {args.out} in {result['seconds']:.0f} s", file=sys.stderr)
 

@@ -27,11 +27,8 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core means one thread everywhere
 
 import argparse
-import json
-import platform
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -39,6 +36,8 @@ ROOT = HERE.parent
 OUT = HERE / "out"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import write_result  # noqa: E402
 
 BAR_DOCS_PER_SECOND = 1_000
 BATCH = 1024
@@ -70,16 +69,6 @@ def measure(name: str, run, docs: list[str], repeats: int) -> dict:
     print(f"{name:<28} {best:8.2f} s {result['docs_per_second']:>10,} docs/s {result['mb_per_second']:>8.2f} MB/s",
           flush=True)
     return result
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,14 +107,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"bar: all suites >= {BAR_DOCS_PER_SECOND:,} docs/s per core: {rate:,} "
           f"({rate / BAR_DOCS_PER_SECOND:.1f}x) {'met' if met else 'NOT met'}")
     report = {
-        "benchmark": "signals", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "docs": len(docs), "chars_per_doc": args.chars, "batch": BATCH, "repeats": args.repeats,
-        "pinned_cores": pinned, "load_average_1min": round(os.getloadavg()[0], 2), "cpu": cpu_model(),
-        "python": platform.python_version(), "results": results,
+        "pinned_cores": pinned, "results": results,
         "bar": {"docs_per_second_per_core": BAR_DOCS_PER_SECOND, "measured": rate, "met": met},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_result("signals", report, args.out)
     print(f"wrote {args.out}")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -11,24 +14,61 @@ def write_jsonl(path: Path, rows) -> Path:
     return path
 
 
-def indexed_template(tmp_path_factory, name: str, docs) -> Path:
-    """One workspace indexed with the hash test embedder, built once per module;
-    tests take copies (`workspace_copy`) so they may write labels freely."""
+# ---- indexed workspaces -------------------------------------------------------
+# Indexing is the slow part of most tests, so a module indexes each corpus once (a
+# template, see the `indexed_template` fixture) and every test writes into a copy of it
+# (the `indexed_workspace` fixture). A template is never written: its exports, labels
+# and columns would leak into the copies taken after.
+
+
+@dataclass(frozen=True)
+class Template:
+    """An indexed workspace folder and the report of the `index` call that built it."""
+
+    path: Path
+    report: object  # indexing.IndexReport
+
+    def copy(self, folder: Path, name: str = "ws"):
+        """A Workspace of one's own: the template copied to `folder/name`."""
+        from indexing import Workspace
+
+        shutil.copytree(self.path, Path(folder) / name)
+        return Workspace.open(Path(folder) / name)
+
+
+def flat_map(vectors, **_):
+    """A stand-in for UMAP: the first two coordinates. For tests where the 2-D map plays
+    no part (search), as UMAP is most of a small index's time."""
+    import numpy as np
+
+    return np.asarray(vectors[:, :2], np.float32)
+
+
+def build_template(folder: Path, rows, *, model: str | None = "hash:32", id_field: str | None = "id",
+                   map: bool = True, **index_options) -> Template:
+    """Index `rows` (written to `folder/docs.jsonl`) into `folder/ws`. `model=None` is the
+    real bundled model (Workspace's default); `map=False` skips UMAP (`flat_map`); the
+    other options go to `Workspace.index` (e.g. clusters=6)."""
+    import pytest
+
     from indexing import Workspace
 
-    root = tmp_path_factory.mktemp(name)
-    ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(root / "docs.jsonl", docs)])
-    return root / "ws"
+    create = {"id_field": id_field} | ({"model": model} if model is not None else {})
+    workspace = Workspace.create(folder / "ws", **create)
+    with pytest.MonkeyPatch.context() as patch:
+        if not map:
+            patch.setattr("indexing.workspace.project", flat_map)
+        report = workspace.index([write_jsonl(folder / "docs.jsonl", rows)], **index_options)
+    return Template(folder / "ws", report)
 
 
-def workspace_copy(template: Path, tmp_path: Path):
-    import shutil
+def template_key(rows, options: dict) -> str:
+    """The cache key of a template: its rows and its options."""
+    text = json.dumps([rows, options], sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
-    from indexing import Workspace
 
-    shutil.copytree(template, tmp_path / "ws")
-    return Workspace.open(tmp_path / "ws")
+# ---- the app under AppTest ----------------------------------------------------
 
 
 def open_tab(app, name: str):

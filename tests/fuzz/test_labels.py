@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 
 from indexing.labels import LabelError
 from tests.fuzz.strategies import LOUPE_NAMES, ODD_NAMES, examples, sql_string
-from tests.helpers import indexed_template, workspace_copy
 
 names = st.one_of(st.sampled_from(LOUPE_NAMES + ODD_NAMES + ["quality", "topic", "Quality", "x" * 300]),
                   st.text(max_size=12), st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True))
@@ -27,14 +26,9 @@ values = st.one_of(st.none(), st.sampled_from(["[/x]", "[red]ok[/red]", "![x](ht
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
+def ws(indexed_template, tmp_path_factory):
     docs = [{"id": f"d{i}", "text": f"document number {i}", "n": i} for i in range(12)]
-    return indexed_template(tmp_path_factory, "fuzz-labels", docs)
-
-
-@pytest.fixture(scope="module")
-def ws(template, tmp_path_factory):
-    return workspace_copy(template, tmp_path_factory.mktemp("fuzz-labels-copy"))
+    return indexed_template(docs).copy(tmp_path_factory.mktemp("fuzz-labels-copy"))
 
 
 def _events(ws) -> int:

@@ -18,7 +18,6 @@ from hypothesis import Phase, example, given, settings
 from indexing.columns import safe_name
 from tests.fuzz.isolated import Worker
 from tests.fuzz.strategies import examples, long_predicates, predicates
-from tests.helpers import indexed_template
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
@@ -37,14 +36,12 @@ def _docs():
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    from indexing import Workspace
-
-    root = indexed_template(tmp_path_factory, "fuzz-predicates", _docs())
-    ws = Workspace.open(root)
+def template(indexed_template, tmp_path_factory):
+    """The indexed documents with two labels: the workspace the worker reads."""
+    ws = indexed_template(_docs()).copy(tmp_path_factory.mktemp("fuzz-predicates"))
     for number, (name, value) in enumerate(LABELS.items()):
         ws.labels.add([f"d{i}" for i in range(number, 40, 3)], name, value, author="fuzz")
-    return root
+    return ws.root
 
 
 @pytest.fixture(scope="module")

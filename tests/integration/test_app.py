@@ -15,8 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.session import Selection
 from components.text import md
-from indexing import Workspace
-from tests.helpers import open_group, open_tab, write_jsonl
+from tests.helpers import open_group, open_tab
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -24,13 +23,9 @@ N = 81
 
 
 @pytest.fixture()
-def workspace(tmp_path_factory, stdlib_rows):
+def workspace(indexed_workspace, stdlib_rows):
     """A fresh workspace per test: the tests below write labels and exports."""
-    root = tmp_path_factory.mktemp("app")
-    rows = stdlib_rows[:80] + [{"id": "evil", "text": EVIL, "kind": "x", "module": "x"}]
-    ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(root / "c.jsonl", rows)])
-    return ws
+    return indexed_workspace(stdlib_rows[:80] + [{"id": "evil", "text": EVIL, "kind": "x", "module": "x"}])
 
 
 def _run(monkeypatch, path) -> AppTest:
@@ -260,10 +255,9 @@ def test_the_export_form_writes_the_count_it_shows(monkeypatch, workspace):
     assert sum(pq.read_table(p).num_rows for p in folder.rglob("*.parquet")) == count
 
 
-def test_a_corpus_with_a_quality_column_starts_without_the_default_label(monkeypatch, tmp_path, stdlib_rows):
+def test_a_corpus_with_a_quality_column_starts_without_the_default_label(monkeypatch, indexed_workspace, stdlib_rows):
     rows = [{**r, "quality": i % 3} for i, r in enumerate(stdlib_rows[:30])]
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    ws = indexed_workspace(rows)
     app = open_tab(_run(monkeypatch, ws.root), "Label")
     assert not app.exception
     assert [c.value for c in app.caption if c.value.startswith("Define a label name")]
@@ -308,10 +302,9 @@ def test_preload_fills_the_caches_the_first_page_reads(monkeypatch, workspace, t
     assert data.snippets(path, version)[loaded.position["evil"]] == EVIL
 
 
-def test_a_boolean_column_is_a_flag_and_cutting_rules_show_their_overlap(monkeypatch, tmp_path, stdlib_rows):
+def test_a_boolean_column_is_a_flag_and_cutting_rules_show_their_overlap(monkeypatch, indexed_workspace, stdlib_rows):
     rows = [{**r, "reviewed": i % 3 == 0} for i, r in enumerate(stdlib_rows[:40])]
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    ws = indexed_workspace(rows)
     app = open_tab(_run(monkeypatch, ws.root), "Filters")
     app.checkbox(key="flag_reviewed").check().run()
     assert not app.exception
@@ -327,12 +320,11 @@ def test_a_boolean_column_is_a_flag_and_cutting_rules_show_their_overlap(monkeyp
     assert table["chars"].tolist()[0] == removed_chars
 
 
-def test_flags_and_rules_on_odd_field_names_make_a_predicate_that_works(monkeypatch, tmp_path, stdlib_rows):
+def test_flags_and_rules_on_odd_field_names_make_a_predicate_that_works(monkeypatch, indexed_workspace, stdlib_rows):
     """issue 8, defect 2: the app wrote raw field names into its predicate (a flag named
     "it's ok" gave `it's ok = true`), which broke search, export and budget."""
     rows = [{**r, "it's ok": i % 3 == 0, "my size": i} for i, r in enumerate(stdlib_rows[:40])]
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    ws = indexed_workspace(rows)
     app = open_tab(_run(monkeypatch, ws.root), "Filters")
     app.checkbox(key="flag_it's ok").check().run()
     app.slider(key="rule_my size").set_value((10, 39)).run()
@@ -380,10 +372,9 @@ def test_train_a_classifier_then_keep_the_top_percent_and_queue_by_uncertainty(m
     assert [c.value for c in app.caption if "uncertain order · next:" in c.value]
 
 
-def test_duplicates_are_found_shown_side_by_side_and_dropped_by_the_flag(monkeypatch, tmp_path, stdlib_rows):
+def test_duplicates_are_found_shown_side_by_side_and_dropped_by_the_flag(monkeypatch, indexed_workspace, stdlib_rows):
     rows = stdlib_rows[:30] + [{**r, "id": r["id"] + "-copy", "text": "  " + r["text"].upper()} for r in stdlib_rows[:3]]
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    ws = indexed_workspace(rows)
     app = open_tab(_run(monkeypatch, ws.root), "Duplicates")
     app.selectbox(key="dedup_method").set_value("exact").run()
     app.button(key="dedup_run").click().run()

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from components.text import md
 from indexing import Workspace
-from tests.helpers import open_group, open_tab, write_jsonl
+from tests.helpers import open_group, open_tab
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 IMAGE = "![x](http://127.0.0.1:9/x.png)"
@@ -35,7 +35,7 @@ LABELLED = ("button", "checkbox", "toggle", "slider", "multiselect", "selectbox"
 
 
 @pytest.fixture()
-def workspace(tmp_path, stdlib_rows) -> Workspace:
+def workspace(indexed_workspace, stdlib_rows) -> Workspace:
     rows = [dict(r) for r in stdlib_rows[:40]]
     for i, row in enumerate(rows):
         row.update({name: (i * (j + 2)) % 11 for j, name in enumerate(COLUMNS)})
@@ -43,8 +43,7 @@ def workspace(tmp_path, stdlib_rows) -> Workspace:
     for row, doc_id in zip(rows, IDS):
         row["id"] = doc_id
     rows[1]["text"] = rows[2]["text"]  # "**b**" and "<b>x</b>": an exact duplicate pair
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", rows)])
+    ws = indexed_workspace(rows)
     ws.save_label_scheme({"quality": VALUES})
     return ws
 

@@ -9,20 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from indexing import Workspace
 from indexing.budget import select_budget
 from indexing.export import export
-from tests.helpers import write_jsonl
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, stdlib_rows):
-    root = tmp_path_factory.mktemp("budget-real")
-    ws = Workspace.create(root / "ws", id_field="id")
-    ws.index([write_jsonl(root / "stdlib.jsonl", stdlib_rows[:150])], clusters=6)
+def workspace(indexed_template, tmp_path_factory, stdlib_rows):
+    template = indexed_template(stdlib_rows[:150], model=None, clusters=6)  # the real model
+    ws = template.copy(tmp_path_factory.mktemp("budget-real"))
     assert ws.count() == 150 and ws.info()["ready"]
     return ws
 

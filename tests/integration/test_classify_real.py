@@ -17,9 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexing import Workspace
 from indexing.classify import export_fasttext, likely_positive, load, percentile_threshold, train, uncertain
-from tests.helpers import write_jsonl
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
@@ -45,10 +43,8 @@ def corpus(stdlib_rows):
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, corpus):
-    root = tmp_path_factory.mktemp("classify-real")
-    ws = Workspace.create(root / "ws", id_field="id")
-    ws.index([write_jsonl(root / "docs.jsonl", corpus)])
+def workspace(indexed_template, tmp_path_factory, corpus):
+    ws = indexed_template(corpus, model=None).copy(tmp_path_factory.mktemp("classify-real"))  # the real model
     assert ws.info()["ready"] and ws.state.dimension == 384 and "MiniLM" in ws.state.model
     good = np.array([r["id"] for r in corpus if _is_docstring(r)])
     bad = np.array([r["id"] for r in corpus if not _is_docstring(r)])

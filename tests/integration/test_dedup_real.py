@@ -18,7 +18,6 @@ import pytest
 
 from indexing import Workspace
 from indexing.dedup import groups_table, last_run, normalise
-from tests.helpers import write_jsonl
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
@@ -60,12 +59,11 @@ def corpus(stdlib_rows):
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, corpus):
+def workspace(indexed_template, tmp_path_factory, corpus):
     rows, _, _ = corpus
-    root = tmp_path_factory.mktemp("dedup-real")
-    ws = Workspace.create(root / "ws", id_field="id")  # the real default model
-    report = ws.index([write_jsonl(root / "corpus.jsonl", rows)])
-    assert report.rows_stored == len(rows)
+    template = indexed_template(rows, model=None)  # the real default model
+    assert template.report.rows_stored == len(rows)
+    ws = template.copy(tmp_path_factory.mktemp("dedup-real"))
     assert ws.info()["ready"] and ws.state.dimension == 384
     return ws
 

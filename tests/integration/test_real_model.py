@@ -7,22 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from indexing import Workspace
 from indexing.embedder import DEFAULT_MODEL
-
-from tests.helpers import write_jsonl
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, stdlib_rows):
-    root = tmp_path_factory.mktemp("real")
-    corpus = write_jsonl(root / "stdlib.jsonl", stdlib_rows)
-    ws = Workspace.create(root / "ws", id_field="id")
-    report = ws.index([corpus])
-    assert report.rows_stored == len(stdlib_rows)
-    return ws
+def workspace(indexed_template, tmp_path_factory, stdlib_rows):
+    template = indexed_template(stdlib_rows, model=None)  # the real model
+    assert template.report.rows_stored == len(stdlib_rows)
+    return template.copy(tmp_path_factory.mktemp("real"))
 
 
 def test_every_row_is_stored_complete(workspace, stdlib_rows):

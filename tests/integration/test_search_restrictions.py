@@ -7,13 +7,11 @@ model is `hash:32`, the deterministic test embedder (bag-of-words hashing), for 
 from __future__ import annotations
 
 import random
-import shutil
 
 import numpy as np
 import pytest
 
 from indexing import Workspace
-from tests.helpers import write_jsonl
 
 N = 1150  # above the 1000 hits a restricted keyword search first asks the text index for
 VOCABULARY = [f"w{i}" for i in range(300)]
@@ -32,21 +30,16 @@ QUERY = "w1 w2 w3 w4 w5 w6 w7 w8"
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("search-template")
-    ws = Workspace.create(root / "ws", model="hash:32", id_field="id")
-    with pytest.MonkeyPatch.context() as patch:
-        # the 2-D map plays no part in search; skipping UMAP keeps this module fast
-        patch.setattr("indexing.workspace.project", lambda vectors, **_: np.asarray(vectors[:, :2], np.float32))
-        ws.index([write_jsonl(root / "docs.jsonl", ROWS)])
-    assert ws.count() == N
-    return root / "ws"
+def template(indexed_template):
+    # the 2-D map plays no part in search; skipping UMAP keeps this module fast
+    path = indexed_template(ROWS, map=False).path
+    assert Workspace.open(path).count() == N
+    return path
 
 
 @pytest.fixture
-def ws(template, tmp_path):
-    shutil.copytree(template, tmp_path / "ws")
-    return Workspace.open(tmp_path / "ws")
+def ws(indexed_workspace):
+    return indexed_workspace(ROWS, map=False)
 
 
 @pytest.fixture(scope="module")
@@ -185,14 +178,11 @@ def test_keyword_search_where_a_label_predicate_holds(ws, bm25):
     _check_words(within, bm25, deep - set(sorted(deep)[:4]), 5)
 
 
-def test_a_source_field_named_score_survives_every_search(tmp_path):
+def test_a_source_field_named_score_survives_every_search(indexed_workspace):
     """issue 8, defect 16: a source field `score` collided with the score column that
     search, keyword_search and neighbors add; that column is `_score` now."""
     rows = [{"id": f"s{i}", "text": f"needle {VOCABULARY[i]} {VOCABULARY[i + 1]}", "score": i * 10} for i in range(30)]
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("indexing.workspace.project", lambda vectors, **_: np.asarray(vectors[:, :2], np.float32))
-        ws.index([write_jsonl(tmp_path / "docs.jsonl", rows)])
+    ws = indexed_workspace(rows, map=False)
     source_score = {r["id"]: r["score"] for r in rows}
     for found in (ws.search("needle w3", k=5, columns=["id", "score"]),
                   ws.keyword_search("needle", k=5, columns=["id", "score"]),

@@ -4,7 +4,6 @@ them on an existing workspace (real model, real LanceDB, real FAISS)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,25 +32,27 @@ def loupe(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory, stdlib_rows) -> Path:
+def _rows(stdlib_rows) -> list[dict]:
     """40 standard-library documents, a French one, a spam page and one whose source has
-    fields named like signals, indexed with the real model."""
-    root = tmp_path_factory.mktemp("signals")
-    rows = [dict(r) for r in stdlib_rows[:40]] + [
+    fields named like signals."""
+    return [dict(r) for r in stdlib_rows[:40]] + [
         {"id": "french", "text": FRENCH},
         {"id": "spam", "text": "\n".join(["BUY NOW cheap pills"] * 40)},
         {"id": "own-fields", "text": "A source that has its own fields named like Loupe's signals.",
          "gopher_word_count": "not a count", "lang": "xx"},
     ]
-    ws = Workspace.create(root / "ws", id_field="id")  # the real all-MiniLM-L6-v2
-    ws.index([write_jsonl(root / "docs.jsonl", rows)])
-    return root / "ws"
 
 
-def copy_of(template: Path, tmp_path: Path) -> Workspace:
-    shutil.copytree(template, tmp_path / "ws")
-    return Workspace.open(tmp_path / "ws")
+@pytest.fixture(scope="module")
+def indexed(indexed_template, stdlib_rows) -> Path:
+    """The rows indexed with the real all-MiniLM-L6-v2, once for the module (read only)."""
+    return indexed_template(_rows(stdlib_rows), model=None).path
+
+
+@pytest.fixture
+def ws(indexed_workspace, stdlib_rows) -> Workspace:
+    """A copy of `indexed` of the test's own."""
+    return indexed_workspace(_rows(stdlib_rows), model=None)
 
 
 def by_id(ws: Workspace, columns: list[str]) -> pa.Table:
@@ -81,8 +82,7 @@ def test_index_writes_every_rule_column_and_the_language(indexed):
     assert spam["gopher_stop_word_count"] == 0 and spam["gopher_dup_line_frac"] == 39 / 40
 
 
-def test_signals_rewrites_a_suite_idempotently_and_repairs_missing_columns(indexed, tmp_path):
-    ws = copy_of(indexed, tmp_path)
+def test_signals_rewrites_a_suite_idempotently_and_repairs_missing_columns(ws):
     n = ws.count()
     gopher_before = by_id(ws, list(SUITES["gopher"].columns))
     ws.store.table("docs").drop_columns(C4_COLUMNS)  # as a kill between drop and merge leaves it
@@ -114,8 +114,7 @@ def test_signals_rewrites_a_suite_idempotently_and_repairs_missing_columns(index
     assert by_id(ws, C4_COLUMNS).equals(table.select(["id", "text", *C4_COLUMNS]))
 
 
-def test_an_older_workspace_gains_the_columns_and_signals_fills_the_old_rows(indexed, tmp_path, stdlib_rows):
-    ws = copy_of(indexed, tmp_path)
+def test_an_older_workspace_gains_the_columns_and_signals_fills_the_old_rows(ws, tmp_path, stdlib_rows):
     old = ws.count()
     ws.store.table("docs").drop_columns([*RULE_COLUMNS, *LANGUAGE_COLUMNS])  # as before rule suites existed
     more = write_jsonl(tmp_path / "more.jsonl", [dict(r) for r in stdlib_rows[100:103]])

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from components.text import md
-from tests.helpers import indexed_template, open_tab, workspace_copy
+from tests.helpers import open_tab
 
 pytestmark = pytest.mark.integration
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
@@ -24,14 +24,9 @@ DOCS = [{"id": f"{'ab'[i % 2]}{i:02d}", "text": f"document {i} about {'cats' if 
 ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return indexed_template(tmp_path_factory, "storage-errors", DOCS)
-
-
 @pytest.fixture
-def ws(template, tmp_path):
-    return workspace_copy(template, tmp_path)
+def ws(indexed_workspace):
+    return indexed_workspace(DOCS)
 
 
 def loupe(*args: str):

@@ -11,7 +11,6 @@ import pytest
 
 from indexing.budget import MIX_TOP, OTHER, select_budget
 from indexing.selection import SelectionError
-from tests.helpers import indexed_template, workspace_copy
 
 # (id, tokens, score, cluster, lang): the hash embedder counts one token per word
 ROWS = [
@@ -31,6 +30,10 @@ def _text(doc_id: str, n: int) -> str:
     return " ".join(f"{doc_id}w{i}" for i in range(n))
 
 
+def _docs(rows) -> list[dict]:
+    return [{"id": r[0], "text": _text(r[0], r[1])} for r in rows]
+
+
 def _set_columns(ws, rows) -> None:
     """Scores, clusters and languages chosen by hand (the indexer's own clusters replaced)."""
     ws.store.replace_columns(pa.table({
@@ -41,15 +44,9 @@ def _set_columns(ws, rows) -> None:
     }))
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return indexed_template(tmp_path_factory, "budget-template",
-                            [{"id": r[0], "text": _text(r[0], r[1])} for r in ROWS])
-
-
 @pytest.fixture
-def ws(template, tmp_path):
-    workspace = workspace_copy(template, tmp_path)
+def ws(indexed_workspace):
+    workspace = indexed_workspace(_docs(ROWS))
     _set_columns(workspace, ROWS)
     return workspace
 
@@ -149,15 +146,9 @@ def _balanced_rows():
     return rows
 
 
-@pytest.fixture(scope="module")
-def balanced_template(tmp_path_factory):
-    rows = _balanced_rows()
-    return indexed_template(tmp_path_factory, "budget-balanced", [{"id": r[0], "text": _text(r[0], r[1])} for r in rows])
-
-
 @pytest.fixture
-def balanced(balanced_template, tmp_path):
-    workspace = workspace_copy(balanced_template, tmp_path)
+def balanced(indexed_workspace):
+    workspace = indexed_workspace(_docs(_balanced_rows()))
     _set_columns(workspace, _balanced_rows())
     return workspace
 
@@ -217,12 +208,9 @@ def _random_rows(n: int, seed: int):
 
 
 @pytest.fixture(scope="module")
-def random_ws(tmp_path_factory):
+def random_ws(indexed_template, tmp_path_factory):
     rows = _random_rows(160, seed=11)
-    root = indexed_template(tmp_path_factory, "budget-random", [{"id": r[0], "text": _text(r[0], r[1])} for r in rows])
-    from indexing import Workspace
-
-    workspace = Workspace.open(root)
+    workspace = indexed_template(_docs(rows)).copy(tmp_path_factory.mktemp("budget-random"))
     _set_columns(workspace, rows)
     return workspace, {r[0]: r for r in rows}
 

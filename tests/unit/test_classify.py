@@ -26,7 +26,7 @@ from indexing.classify import (
     train,
     uncertain,
 )
-from tests.helpers import indexed_template, workspace_copy, write_jsonl
+from tests.helpers import write_jsonl
 
 ROOT = Path(__file__).parents[2]
 ALPHA = [f"alpha{i}" for i in range(20)]
@@ -55,14 +55,9 @@ A_IDS = [i for i in IDS if i.startswith("a")]
 B_IDS = [i for i in IDS if i.startswith("b")]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return indexed_template(tmp_path_factory, "classify-template", DOCS)
-
-
 @pytest.fixture
-def ws(template, tmp_path):
-    return workspace_copy(template, tmp_path)
+def ws(indexed_workspace):
+    return indexed_workspace(DOCS)
 
 
 def _seed(ws, good=A_IDS[:6], bad=B_IDS[:6], name="quality"):

@@ -15,7 +15,6 @@ from indexing import dedup as dd
 from indexing.dedup import minhash as minhash_module
 from indexing.dedup import semantic as semantic_module
 from indexing.dedup.groups import groups_from_pairs, kept_members, star_edges
-from tests.helpers import indexed_template, workspace_copy
 
 _rng = random.Random(4)
 VOCABULARY = ["".join(_rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(_rng.randint(3, 9)))
@@ -245,14 +244,9 @@ def test_pairs_found_is_recall_over_true_pairs():
 # ---- the stage on a workspace ----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return indexed_template(tmp_path_factory, "dedup-template", DOCS)
-
-
 @pytest.fixture
-def ws(template, tmp_path):
-    return workspace_copy(template, tmp_path)
+def ws(indexed_workspace):
+    return indexed_workspace(DOCS)
 
 
 def columns(ws) -> dict[str, tuple]:

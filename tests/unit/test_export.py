@@ -21,7 +21,6 @@ import indexing
 from indexing import Workspace
 from indexing import export as export_module
 from indexing.export import ExportResult, export
-from tests.helpers import write_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
 UNICODE = ("naïve café — 日本語 🙂\nsecond line\r\nthird\u2028after a line separator \"quoted\" "
@@ -40,10 +39,8 @@ def _rows():
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    root = tmp_path_factory.mktemp("export")
-    workspace = Workspace.create(root / "ws", model="hash:32", id_field="id")
-    workspace.index([write_jsonl(root / "corpus.jsonl", _rows())])
+def ws(indexed_template, tmp_path_factory):
+    workspace = indexed_template(_rows()).copy(tmp_path_factory.mktemp("export"))
     assert workspace.count() == N_DOCS
     return workspace
 
@@ -132,9 +129,8 @@ def test_an_id_list_keeps_those_ids_and_intersects_with_the_predicate(ws, docs, 
     assert both.manifest["kept"]["documents"] == 3 and both.manifest["removed"]["documents"] == N_DOCS - 3
 
 
-def test_a_predicate_over_current_labels_selects_by_label(tmp_path):
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", _rows()[:8])])
+def test_a_predicate_over_current_labels_selects_by_label(indexed_workspace):
+    ws = indexed_workspace(_rows()[:8])
     ws.labels.add(["d00", "d01", "d02"], "quality", "good")
     ws.labels.add(["d02", "d05"], "quality", "bad")  # d02 is bad now
     good = export(ws, "good", where="quality = 'good'")
@@ -247,9 +243,8 @@ def test_without_include_removed_nothing_else_is_written(ws, tmp_path):
 # ---- the manifest -----------------------------------------------------------
 
 
-def test_the_manifest_records_what_where_and_how_much(tmp_path):
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", _rows()[:10])])
+def test_the_manifest_records_what_where_and_how_much(indexed_workspace, tmp_path):
+    ws = indexed_workspace(_rows()[:10])  # in tmp_path / "ws"
     ws.labels.add(["d01", "d02", "d04"], "quality", "good", author="tester")
     ws.labels.add(["d03", "d04"], "quality", "bad", author="tester")  # d04: good, then bad
     ws.labels.add("d03", "language", "en", author="tester")
@@ -297,9 +292,8 @@ def test_progress_reports_the_export_stage(ws, tmp_path):
 # ---- names, targets and bad arguments ---------------------------------------
 
 
-def test_default_names_are_utc_times_and_never_collide(tmp_path):
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", _rows()[:3])])
+def test_default_names_are_utc_times_and_never_collide(indexed_workspace, tmp_path):
+    ws = indexed_workspace(_rows()[:3])
     first, second = export(ws), export(ws)
     assert first.path.parent == second.path.parent == ws.root / "exports"
     assert re.fullmatch(r"export-\d{8}T\d{6}Z(-\d+)?", first.path.name)
@@ -427,9 +421,8 @@ def _age(path: Path, seconds: float) -> None:
     os.utime(path, (past, past))
 
 
-def test_a_kill_leaves_only_a_temporary_folder_which_a_later_export_clears(tmp_path):
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    ws.index([write_jsonl(tmp_path / "c.jsonl", _rows())])
+def test_a_kill_leaves_only_a_temporary_folder_which_a_later_export_clears(indexed_workspace):
+    ws = indexed_workspace(_rows())
     exports = ws.root / "exports"
     done = subprocess.run([sys.executable, "-c", KILLER, str(ws.root)], cwd=REPO, capture_output=True,
                           text=True, timeout=120)

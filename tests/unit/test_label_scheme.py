@@ -10,19 +10,13 @@ import pytest
 from indexing import Workspace
 from indexing.label_scheme import DEFAULT_SCHEME, SCHEME_FILE, load_scheme, parse_values, save_scheme
 from indexing.labels import LabelError
-from tests.helpers import indexed_template, workspace_copy, write_jsonl
 
 DOCS = [{"id": f"d{i}", "text": f"document {i} about dates", "kind": "ab"[i % 2]} for i in range(8)]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return indexed_template(tmp_path_factory, "scheme-template", DOCS)
-
-
 @pytest.fixture
-def ws(template, tmp_path):
-    return workspace_copy(template, tmp_path)
+def ws(indexed_workspace):
+    return indexed_workspace(DOCS)
 
 
 def _file(ws):
@@ -112,10 +106,8 @@ def test_parse_values(text, values):
     assert parse_values(text) == values
 
 
-def test_default_names_that_clash_with_a_docs_column_are_not_offered(tmp_path):
-    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
-    rows = [{"id": f"d{i}", "text": f"doc {i}", "quality": i} for i in range(6)]
-    ws.index([write_jsonl(tmp_path / "docs.jsonl", rows)])
+def test_default_names_that_clash_with_a_docs_column_are_not_offered(indexed_workspace):
+    ws = indexed_workspace([{"id": f"d{i}", "text": f"doc {i}", "quality": i} for i in range(6)])
     assert "quality" not in ws.label_scheme()
     ws.save_label_scheme({**ws.label_scheme(), "topic": ["code"]})  # what the app's editor saves
     assert ws.label_scheme() == {"topic": ["code"]}

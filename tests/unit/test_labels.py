@@ -10,7 +10,6 @@ from indexing import Workspace
 from indexing import labels as labels_module
 from indexing.labels import LabelError, Labels
 from indexing.store import LABELS
-from tests.helpers import indexed_template, workspace_copy
 
 DOCS = [
     {"id": f"d{i}", "text": f"document {i} " + "about parsing dates " * (i + 1), "kind": "ab"[i % 2]}
@@ -18,14 +17,9 @@ DOCS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return indexed_template(tmp_path_factory, "labels-template", DOCS)
-
-
 @pytest.fixture
-def ws(template, tmp_path):
-    return workspace_copy(template, tmp_path)
+def ws(indexed_workspace):
+    return indexed_workspace(DOCS)
 
 
 def current(labels: Labels, name: str | None = None) -> dict[tuple[str, str], str]:

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from indexing.queue import labelling_queue
-from tests.helpers import indexed_template, workspace_copy
 
 VOCABULARY = [f"word{i}" for i in range(40)]
 
@@ -23,14 +22,9 @@ DOCS = _docs()
 IDS = [d["id"] for d in DOCS]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return indexed_template(tmp_path_factory, "queue-template", DOCS)
-
-
 @pytest.fixture
-def ws(template, tmp_path):
-    return workspace_copy(template, tmp_path)
+def ws(indexed_workspace):
+    return indexed_workspace(DOCS)
 
 
 def _similarity(ws) -> dict[str, dict[str, float]]:

@@ -7,7 +7,6 @@ import pyarrow as pa
 import pytest
 
 from indexing.selection import SelectionError, select_ids, selection_table
-from tests.helpers import indexed_template, workspace_copy
 
 DOCS = [
     {"id": f"d{i}", "text": f"document {i} " + "about parsing dates " * (i + 1), "kind": "ab"[i % 2], "Score": i * 10}
@@ -17,13 +16,14 @@ ALL = [d["id"] for d in DOCS]
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return indexed_template(tmp_path_factory, "selection-template", DOCS)
+def template(indexed_template):
+    """The indexed DOCS, read by a subprocess (never written)."""
+    return indexed_template(DOCS).path
 
 
 @pytest.fixture
-def ws(template, tmp_path):
-    return workspace_copy(template, tmp_path)
+def ws(indexed_workspace):
+    return indexed_workspace(DOCS)
 
 
 def in_docs_order(ids) -> list[str]:
