@@ -1,6 +1,6 @@
 """Retraining a seed classifier on a 100,000-document workspace: the bar is under 10 s.
 
-One retrain is everything `loupe train` / `indexing.classify.train` does after a label
+One retrain is everything `loupe train` / `indexing.classifiers.train` does after a label
 click: read the current labels and every vector (LanceDB), cross-validate (stratified
 k-fold), fit on all seeds, score every document (float32 matmul + sigmoid), save the
 classifier (coef.npy + meta.json, swapped in atomically) and write `score_<name>` for
@@ -99,7 +99,7 @@ def truth(ws, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def run_scenario(ws, ids, good, name, positives, negatives, repeats, seed) -> dict:
     from sklearn.metrics import roc_auc_score
 
-    from indexing.classify import train
+    from indexing.classifiers import train
 
     rng = np.random.default_rng(seed + 2)
     pos = rng.choice(np.flatnonzero(good), positives, replace=False)

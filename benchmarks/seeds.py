@@ -14,7 +14,7 @@ Seeds. Two binary tasks, each a label a curator could grow from seeds:
 
 For N in 10, 20, 50, 100 seeds in total (N/2 of each class) and 5 random draws each, the
 draw is labelled through `workspace.labels.add` (the previous draw cleared), a classifier is
-trained with `indexing.classify.train`, and the ROC AUC of the `score_<task>` column it
+trained with `indexing.classifiers.train`, and the ROC AUC of the `score_<task>` column it
 writes is measured on ALL the other documents of the two classes (never the seeds nor a
 planted copy). The cross-validated ROC AUC that `train` reports from the seeds alone is
 shown beside it. Mean and standard deviation over the draws.
@@ -107,7 +107,7 @@ def run_task(ws, task: Task, truth: dict[str, str], seed_counts, draws: int) -> 
     """truth: id -> "positive" / "negative" for the base documents of the task's classes."""
     from sklearn.metrics import roc_auc_score
 
-    from indexing.classify import train
+    from indexing.classifiers import train
 
     label = f"seed_{task.name}"
     positives = sorted(i for i, v in truth.items() if v == "positive")

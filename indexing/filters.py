@@ -4,6 +4,7 @@ The filter panel shows, for every numeric column, a histogram, the documents and
 tokens a threshold keeps and removes, and a few documents on either side of the
 cut. All of it is numpy over columns already in memory, so a slider move costs
 milliseconds even on a million rows; only the final predicate goes to the engine.
+A threshold can also be set as a share of the corpus ("keep the top 10%" of a score).
 """
 
 from __future__ import annotations
@@ -19,6 +20,22 @@ from .sql import quote_identifier
 
 # Numeric columns that are bookkeeping or geometry, not something a curator thresholds.
 NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster", "dup_group"})
+
+
+def percentile_threshold(scores: np.ndarray, keep_top: float) -> float:
+    """The score `t` such that `score >= t` keeps the top `keep_top` share of `scores`:
+    ceil(keep_top * n) documents (at least one), more only when scores tie at `t`.
+    NaN (a document without a score) is never kept and does not count in n.
+
+    keep_top=0.10 over the scores 0, 1, ..., 99 gives 90 (ten scores are >= 90)."""
+    if not isinstance(keep_top, (int, float)) or not 0 < keep_top <= 1:
+        raise ValueError(f"keep_top must be a share in (0, 1], e.g. 0.1 for the top 10%, not {keep_top!r}")
+    values = np.asarray(scores, dtype=np.float64).ravel()
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        raise ValueError("no scores to take a percentile of")
+    keep = min(len(values), max(1, math.ceil(keep_top * len(values) - 1e-9)))
+    return float(np.partition(values, len(values) - keep)[len(values) - keep])
 
 
 def numeric_columns(schema: pa.Schema) -> list[str]:

@@ -3,6 +3,14 @@
 Random order gives an unbiased sample of the selection; "nearest" puts first the
 documents most similar to ones already labelled, which finds more of a rare kind
 (a spam template, a boilerplate page) once a few examples are labelled.
+
+Once a classifier is trained, active learning orders the queue by its score:
+`uncertain` gives the documents whose score is nearest 0.5 (for a logistic
+regression that is the decision boundary, logit 0): labelling them moves the
+boundary most. `likely_positive` gives the highest scores: the fastest way to find
+more positives, and to catch the classifier's false positives early. Both read the
+`score_<name>` column (one float column, cheap on a million rows) and skip every
+document that has a current label under the classifier's label name.
 """
 
 from __future__ import annotations
@@ -10,6 +18,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ORDERS = ("random", "nearest")
 MAX_QUERIES = 256  # the most recently labelled documents that steer "nearest"
@@ -56,3 +66,53 @@ def _random_unlabelled(candidates: Sequence[str], done: set[str], seed: int, lim
             if len(found) == limit:
                 break
     return list(found)
+
+
+# ---- active learning: a classifier's queue -----------------------------------------
+
+
+def unlabelled_scores(workspace, name: str, candidates: Sequence[str] | None = None) -> tuple[pa.Array, np.ndarray]:
+    """Ids (docs order) and scores of the documents without a current label under the
+    classifier's label, among `candidates` when given."""
+    # Deferred: the classifiers package re-exports `uncertain` and `likely_positive` from here.
+    from indexing.classifiers import storage
+    from indexing.classifiers.model import ClassifierError
+    from indexing.classifiers.training import column_trained_at
+
+    classifier = storage.load(workspace.root, name)
+    column = classifier.column
+    written = column_trained_at(workspace, column)
+    if written != classifier.trained_at:
+        state = "is missing" if written is None else f"holds the scores of the version trained at {written}"
+        raise ClassifierError(f"column {column!r} {state}, not of classifier {name!r} trained at "
+                              f"{classifier.trained_at}; write it again with rescore(ws, {name!r}) or `loupe train`")
+    table = workspace.store.read_docs(columns=["id", column])
+    labelled = workspace.labels.current(classifier.label)["doc_id"].combine_chunks()
+    keep = pc.invert(pc.is_in(table["id"], value_set=labelled))
+    if candidates is not None:
+        keep = pc.and_(keep, pc.is_in(table["id"], value_set=pa.array(list(candidates), pa.string())))
+    table = table.filter(keep)
+    missing = table[column].null_count
+    if missing:
+        raise ClassifierError(f"{missing:,} unlabelled documents have no {column} (added after {name!r} was "
+                              f"trained?); score them with rescore(ws, {name!r}) or `loupe train`")
+    return table["id"].combine_chunks(), table[column].to_numpy().astype(np.float64)
+
+
+def _first(ids: pa.Array, key: np.ndarray, limit: int) -> list[str]:
+    if limit <= 0:
+        return []
+    order = np.argsort(key, kind="stable")[:limit]  # ties keep docs order
+    return ids.take(pa.array(order)).to_pylist()
+
+
+def uncertain(workspace, name: str, candidates: Sequence[str] | None = None, limit: int = 50) -> list[str]:
+    """Up to `limit` unlabelled documents with the score nearest 0.5, most uncertain first."""
+    ids, scores = unlabelled_scores(workspace, name, candidates)
+    return _first(ids, np.abs(scores - 0.5), limit)
+
+
+def likely_positive(workspace, name: str, candidates: Sequence[str] | None = None, limit: int = 50) -> list[str]:
+    """Up to `limit` unlabelled documents with the highest scores, highest first."""
+    ids, scores = unlabelled_scores(workspace, name, candidates)
+    return _first(ids, -scores, limit)

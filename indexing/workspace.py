@@ -171,16 +171,16 @@ class Workspace:
         error before leaves it pending, and `loupe index -w WS` finishes it. A damaged
         classifier does not stop the others or the dedup, but leaves the stage pending
         with a WorkspaceError that names its file and what to do."""
-        from . import classify
+        from . import classifiers
         from .dedup import DedupError, dedup, last_run
 
         started = time.perf_counter()
-        names = classify.list_classifiers(self)
+        names = classifiers.list_classifiers(self)
         problems = []
         for name in names:
             try:
-                classify.rescore(self, name, progress)
-            except classify.ClassifierError as error:
+                classifiers.rescore(self, name, progress)
+            except classifiers.ClassifierError as error:
                 problems.append(str(error))
         if names:
             report.timed("rescore", time.perf_counter() - started)

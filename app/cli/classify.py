@@ -65,7 +65,7 @@ def train_command(
     quiet: bool = QuietOption,
 ) -> None:
     """Train a classifier on the embeddings from hand labels, score every document, print its metrics."""
-    from indexing.classify import ClassifierError, list_classifiers, load, percentile_threshold, train
+    from indexing.classifiers import ClassifierError, list_classifiers, load, percentile_threshold, train
 
     if negative is not None and negative_unlabelled:
         fail("give either --negative VALUE or --negative-unlabelled, not both", 2)
@@ -95,7 +95,7 @@ def fasttext_command(
     seed: int = typer.Option(0, help="Seed for the order of the lines."),
 ) -> None:
     """Write the hand labels as a fastText training file: `__label__VALUE text` per line."""
-    from indexing.classify import ClassifierError, export_fasttext
+    from indexing.classifiers import ClassifierError, export_fasttext
 
     # a full disk, a name too long: the file is replaced atomically
     with fails_on(WorkspaceError, ClassifierError, disk=out_file):

@@ -14,7 +14,7 @@ from app.session import KEEP
 from app.tabs import Context
 from components.progress import StreamlitReporter
 from components.text import md
-from indexing import classify
+from indexing import classifiers as classify
 from indexing.lock import WorkspaceBusy
 
 EVERY_UNLABELLED = "(every unlabelled document)"

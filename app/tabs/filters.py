@@ -20,7 +20,7 @@ from app.tabs import Context
 from components.figure_spec import Prepared
 from components.histogram import histogram_spec
 from components.text import md
-from indexing.classify import percentile_threshold
+from indexing.classifiers import percentile_threshold
 from indexing.filters import Rule, near_in_sorted
 from indexing.rules import PRESETS
 

@@ -17,7 +17,7 @@ from app.messages import say, show_message
 from app.session import KEEP
 from app.tabs import Context
 from components.text import md
-from indexing import classify
+from indexing import classifiers as classify
 from indexing.disk import os_error_message
 from indexing.label_scheme import parse_values
 from indexing.labels import LabelError

@@ -1,19 +1,27 @@
-"""Classifiers grown from hand-labelled seeds (the public API is `indexing.classify`).
+"""Classifiers grown from hand-labelled seeds: the public API.
+
+    from indexing.classifiers import train, load, list_classifiers, percentile_threshold
+    clf = train(ws, "quality", positive="good", negative="bad")   # writes score_quality
+    clf.metrics            # cross-validated precision, recall, ROC AUC, seeds per class
+    t = percentile_threshold(ws.docs(columns=["score_quality"])["score_quality"].to_numpy(), 0.10)
+    uncertain(ws, "quality", limit=20), likely_positive(ws, "quality", limit=20)
+    export_fasttext(ws, "quality", "quality.txt")
+
+One module per job (the active-learning queues live with the labelling queue, the
+percentile threshold with the other thresholds):
 
 - model.py       Metrics, Classifier (a linear model; `score` = matmul + sigmoid)
 - training.py    train on the embeddings, cross-validate, write `score_<name>`; rescore
 - storage.py     WS/classifiers/<name>/: coef.npy + meta.json, swapped in atomically
-- thresholds.py  a score threshold from "keep the top N%"
-- queues.py      active learning: most uncertain, most likely positive
 - fasttext.py    the labels as a fastText training file
 """
 
 from .fasttext import export_fasttext
 from .model import Classifier, ClassifierError, Metrics
-from .queues import likely_positive, uncertain
+from ..queue import likely_positive, uncertain  # active learning: one labelling queue
+from ..filters import percentile_threshold  # a threshold like any other: kept with them
 from .storage import list_classifiers as _list_saved
 from .storage import load as _load_saved
-from .thresholds import percentile_threshold
 from .training import rescore, train
 
 __all__ = ["Classifier", "ClassifierError", "Metrics", "train", "rescore", "load", "list_classifiers",

@@ -24,7 +24,7 @@ os.environ["NUMBA_THREADING_LAYER"] = "workqueue"
 warnings.filterwarnings("ignore", message="lancedb fork support")
 
 import app.cli  # noqa: E402,F401  (registers every command, as `python -m app.cli` does)
-import indexing.classify  # noqa: E402,F401
+import indexing.classifiers  # noqa: E402,F401
 import indexing.dedup  # noqa: E402,F401
 import indexing.export  # noqa: E402,F401
 import indexing.signals_stage  # noqa: E402,F401

@@ -171,7 +171,7 @@ def build_template(root: Path, kind: str) -> None:
         workspace.labels.add(good, "quality", "good", author="seed")
         workspace.labels.add(bad, "quality", "bad", author="seed")
     else:
-        from indexing.classify import train
+        from indexing.classifiers import train
         from indexing.dedup import dedup
 
         shutil.copytree(root / "templates" / "labelled" / "ws", path)

@@ -57,7 +57,7 @@ def test_a_source_that_grew_is_read_from_where_it_stopped(tmp_path, stdlib_rows)
 def _grown(tmp_path, stdlib_rows):
     """A workspace with a trained classifier and a dedup run, and a second source to add."""
     from indexing import dedup
-    from indexing.classify import train
+    from indexing.classifiers import train
 
     rows = stdlib_rows[:60]
     ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
@@ -80,7 +80,7 @@ def test_an_error_in_the_refresh_leaves_it_pending_and_a_rerun_finishes_it(tmp_p
     classifiers, re-running the last dedup) left `info` saying ready with null scores and
     dup_keep for the new rows, and re-running `index` repaired nothing. The refresh is a
     recorded stage that a re-run (no sources needed) completes."""
-    from indexing import classify
+    from indexing import classifiers as classify
 
     ws, second = _grown(tmp_path, stdlib_rows)
     assert ws.info()["ready"] and "refresh" in ws.info()["stages_done"]
@@ -153,7 +153,7 @@ def test_a_workspace_from_before_the_refresh_stage_opens_as_ready(tmp_path, stdl
 
     drop_refresh()
     assert Workspace.open(ws.root).info()["ready"]
-    from indexing import classify
+    from indexing import classifiers as classify
 
     def broken(*args, **kwargs):
         raise RuntimeError("injected")

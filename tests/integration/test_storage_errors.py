@@ -43,7 +43,7 @@ def assert_clean_failure(result, *fragments: str) -> None:
 
 
 def _seed_and_train(ws) -> Path:
-    from indexing.classify import train
+    from indexing.classifiers import train
 
     ws.labels.add([d["id"] for d in DOCS if d["id"].startswith("a")][:5], "quality", "good")
     ws.labels.add([d["id"] for d in DOCS if d["id"].startswith("b")][:5], "quality", "bad")

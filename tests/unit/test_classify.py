@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from indexing.classifiers import storage
-from indexing.classify import (
+from indexing.classifiers import (
     ClassifierError,
     export_fasttext,
     likely_positive,
@@ -321,7 +321,7 @@ KILL_BETWEEN_RENAMES = """
 import os, sys
 from indexing import Workspace
 from indexing.classifiers import storage
-from indexing.classify import train
+from indexing.classifiers import train
 real = os.rename
 def rename(src, dst):
     real(src, dst)
