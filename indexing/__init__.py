@@ -1,6 +1,31 @@
-"""Loupe's engine: build, store, query and (later) score and export a workspace.
+"""Loupe's engine: build, store, query, score and export a workspace.
 
-No Streamlit or plotly here; everything is usable from a notebook.
+No Streamlit or plotly here; everything is usable from a notebook. What a notebook or a
+script needs is importable from here, so that the package's inner layout can change
+without breaking them:
+
+    from indexing import Workspace, classifiers, dedup, select_budget
+
+    ws = Workspace.create("my-ws", id_field="id")     # or Workspace.open("my-ws")
+    ws.index(["train.jsonl"])                          # -> IndexReport
+    ws.search("parse a date", k=10), ws.select("tokens > 100"), ws.labels.add(ids, "quality", "bad")
+    labelling_queue(ws, ids, "quality", order="nearest")
+    classifiers.train(ws, "quality", positive="good", negative="bad")
+    dedup.dedup(ws, "minhash", threshold=0.8)
+    select_budget(ws, 5_000_000, where="dup_keep = true", order_by="score_quality")
+
+- Workspace, WorkspaceError, IndexReport, IngestError: open, build and query a workspace
+- PRESETS, SUITES, compute_rules: the published rule suites (Gopher, C4, FineWeb)
+- histogram: the counts and bin edges the filter panel draws for a column
+- labelling_queue: which unlabelled documents to label next
+- classifiers: train, rescore, load, list_classifiers, percentile_threshold, uncertain,
+  likely_positive, export_fasttext
+- dedup: dedup, groups_table, last_run, and the pure exact/minhash/semantic functions
+- select_budget: the documents that fill a token budget, best first or balanced
+- stdlib_documents, write_jsonl: a demo corpus from the standard library, offline
+
+Each function's docstring says its arguments. Deeper modules (indexing.<stage>.<module>)
+are the implementation: importable, but free to move.
 """
 
 import os
@@ -11,7 +36,18 @@ __version__ = "0.1.0"
 os.environ.setdefault("LANCE_LOG", "error")
 os.environ.setdefault("LANCEDB_LOG", "error")
 
-from .ingest import IndexReport, IngestError  # noqa: E402
-from .workspace import Workspace, WorkspaceError  # noqa: E402
+from indexing import classifiers, dedup  # noqa: E402
+from indexing.budget import select_budget  # noqa: E402
+from indexing.demo_corpus import stdlib_documents, write_jsonl  # noqa: E402
+from indexing.filters import histogram  # noqa: E402
+from indexing.ingest import IndexReport, IngestError  # noqa: E402
+from indexing.queue import labelling_queue  # noqa: E402
+from indexing.rules import PRESETS, SUITES, compute_rules  # noqa: E402
+from indexing.workspace import Workspace, WorkspaceError  # noqa: E402
 
-__all__ = ["Workspace", "WorkspaceError", "IndexReport", "IngestError", "__version__"]
+__all__ = [
+    "Workspace", "WorkspaceError", "IndexReport", "IngestError",
+    "PRESETS", "SUITES", "compute_rules", "histogram", "labelling_queue",
+    "classifiers", "dedup", "select_budget",
+    "stdlib_documents", "write_jsonl", "__version__",
+]
