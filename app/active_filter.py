@@ -15,9 +15,9 @@ import numpy as np
 import streamlit as st
 
 from app.data import Corpus, predicate_mask
-from indexing.filters import Evaluation, Overlap, Rule, combined_predicate, evaluate, overlap
-from indexing.selection import SelectionError
-from indexing.sql import quote_identifier, sql_list
+from indexing.curate.thresholds import Evaluation, Overlap, Rule, combined_predicate, evaluate, overlap
+from indexing.curate.selection import SelectionError
+from indexing.workspace.sql import quote_identifier, sql_list
 
 HAND = "hand_predicate"  # the sidebar toggle: the predicate is edited as text
 TEXT = "predicate_text"  # the sidebar's predicate box

@@ -18,9 +18,9 @@ import streamlit as st
 
 from components.map_figure import MAX_HOVER_POINTS, escape_ids
 from indexing import Workspace
-from indexing.label_scheme import SCHEME_FILE
-from indexing.state import STATE_FILE
-from indexing.filters import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns, sorted_finite
+from indexing.curate.label_scheme import SCHEME_FILE
+from indexing.workspace.manifest import STATE_FILE
+from indexing.curate.thresholds import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns, sorted_finite
 
 SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full text
 

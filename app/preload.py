@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 
 from app import data
-from indexing.lock import is_busy
-from indexing.state import STATE_FILE
+from indexing.workspace.lock import is_busy
+from indexing.workspace.manifest import STATE_FILE
 
 # the page's modules: importing them is most of what a first visit would wait for
 PAGE_MODULES = ("app.sidebar", "app.tabs.map", "app.tabs.filters", "app.tabs.label", "app.tabs.classify",

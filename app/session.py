@@ -1,6 +1,6 @@
 """A curator's session state the tabs share: the selection, the open document, the open tab.
 
-(Named for what it holds: `indexing.state` is the workspace's build record.)
+(Named for what it holds: `indexing.workspace.manifest` is the workspace's build record.)
 Kept in `st.session_state` under keys no widget owns, so any tab (or a widget
 callback, which runs before the script) may change them. A selection is stored as
 what the curator chose (explicit ids, or "cluster 3") and resolved against the

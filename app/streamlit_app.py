@@ -21,9 +21,9 @@ from app.tabs import PAGES, Context, budget, classify, duplicates, export, filte
 from app.tabs import map as map_tab
 from components.text import md
 from indexing import WorkspaceError
-from indexing.labels import LabelError
-from indexing.lock import is_busy
-from indexing.state import STATE_FILE
+from indexing.curate.labels import LabelError
+from indexing.workspace.lock import is_busy
+from indexing.workspace.manifest import STATE_FILE
 
 st.set_page_config(page_title="Loupe", layout="wide")
 TABS = {"Map": map_tab.show, "Filters": filters.show, "Label": label.show, "Classify": classify.show,

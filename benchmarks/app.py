@@ -10,7 +10,7 @@ The bars (printed with PASS/FAIL, never asserted):
 How each is measured:
 
 * Bars 1 and 2 run in this process on the real code: ``app.data.read_corpus`` loads the
-  columns, then ``indexing.filters.evaluate`` (with the per-column kept histograms and
+  columns, then ``indexing.curate.thresholds.evaluate`` (with the per-column kept histograms and
   ``combined_predicate``) and the app's own ``app.active_filter.current_filter`` time a
   threshold moved ~20 times; ``display_sample`` + ``map_figure`` time the map as
   ``app.tabs.map.map_panel`` builds it, and ``st.plotly_chart`` (in Streamlit's bare mode:
@@ -159,7 +159,7 @@ def print_table(result: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from indexing.clustering import choose_k
+    from indexing.vectors.clustering import choose_k
 
     parser = argparse.ArgumentParser(description="The app's speed bars on a million-row workspace")
     parser.add_argument("--rows", type=parse_size, default=1_000_000, help="rows of the synthetic workspace "

@@ -51,7 +51,7 @@ import json, os, sys, time
 sys.path.insert(0, {root!r})
 from streamlit.testing.v1 import AppTest  # the server has imported streamlit before it is ready
 started = time.perf_counter()
-import app.data, app.sidebar, app.tabs.export, app.tabs.filters, app.tabs.label, app.tabs.map, indexing.lock
+import app.data, app.sidebar, app.tabs.export, app.tabs.filters, app.tabs.label, app.tabs.map, indexing.workspace.lock
 imported = time.perf_counter()
 test = AppTest.from_file({script!r}, default_timeout=600)
 test.run()

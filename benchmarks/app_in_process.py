@@ -79,7 +79,7 @@ def time_filter(corpus, workspace, moves: int) -> dict:
     import streamlit as st
 
     from app.active_filter import HAND, current_filter
-    from indexing.filters import combined_predicate, evaluate
+    from indexing.curate.thresholds import combined_predicate, evaluate
 
     labels = {"quality": (np.zeros(corpus.size, dtype=np.int32), [None, "good", "bad"])}  # the default scheme
     path, version, labels_version = str(workspace.root), workspace.store.version(), workspace.labels.version()
@@ -169,7 +169,7 @@ def time_map(corpus, keep_after_move: np.ndarray, repeats: int = 3) -> dict:
 def time_rerun_pieces(corpus, workspace, keep: np.ndarray) -> dict:
     """Other work every rerun does with a threshold set (seconds, median of 5): what the
     Filters tab and the page add to the filter itself."""
-    from indexing.filters import default_bounds, near_in_sorted, near_threshold
+    from indexing.curate.thresholds import default_bounds, near_in_sorted, near_threshold
 
     values = corpus.values_of[MOVED_COLUMN]
     threshold = float(np.quantile(values, 0.3))
@@ -232,7 +232,7 @@ def in_process(root: Path, moves: int) -> dict:
 
     from app.data import read_corpus
     from indexing import Workspace
-    from indexing.filters import evaluate
+    from indexing.curate.thresholds import evaluate
 
     _quiet_streamlit()
     workspace = Workspace.open(root)

@@ -1,6 +1,6 @@
 """Retraining a seed classifier on a 100,000-document workspace: the bar is under 10 s.
 
-One retrain is everything `loupe train` / `indexing.classifiers.train` does after a label
+One retrain is everything `loupe train` / `indexing.curate.classifiers.train` does after a label
 click: read the current labels and every vector (LanceDB), cross-validate (stratified
 k-fold), fit on all seeds, score every document (float32 matmul + sigmoid), save the
 classifier (coef.npy + meta.json, swapped in atomically) and write `score_<name>` for
@@ -62,7 +62,7 @@ SCENARIOS = (  # (name, positive seeds, negative seeds or None for unlabelled)
 def workspace(rows: int, seed: int, rebuild: bool) -> tuple[Path, dict]:
     """The cached synthetic workspace with 384-d vectors (built once by benchmarks/synthetic.py)."""
     from indexing import Workspace
-    from indexing.clustering import choose_k
+    from indexing.vectors.clustering import choose_k
 
     synthetic.MODEL = MODEL  # the builder names the model (and so the dimension) from this
     clusters = choose_k(rows)
@@ -80,7 +80,7 @@ def workspace(rows: int, seed: int, rebuild: bool) -> tuple[Path, dict]:
 
 def fresh_labels(ws) -> None:
     """Drop the labels of earlier runs, so every run starts from the same seeds."""
-    from indexing.store import LABELS
+    from indexing.workspace.store import LABELS
 
     if ws.store.has(LABELS):
         ws.store.db.drop_table(LABELS)
@@ -99,7 +99,7 @@ def truth(ws, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def run_scenario(ws, ids, good, name, positives, negatives, repeats, seed) -> dict:
     from sklearn.metrics import roc_auc_score
 
-    from indexing.classifiers import train
+    from indexing.curate.classifiers import train
 
     rng = np.random.default_rng(seed + 2)
     pos = rng.choice(np.flatnonzero(good), positives, replace=False)

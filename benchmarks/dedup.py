@@ -130,7 +130,7 @@ def _at_cosine(x: np.ndarray, cosines: np.ndarray, rng: np.random.Generator) -> 
 
 def vectors_for(n: int, pairs: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Topic-structured unit vectors with the planted pairs near each other; and decoy pairs."""
-    from indexing.clustering import choose_k
+    from indexing.vectors.clustering import choose_k
 
     rng = np.random.default_rng(seed)
     k = choose_k(n)

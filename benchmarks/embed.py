@@ -86,8 +86,8 @@ def run(args) -> dict:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
-    from indexing.embedder import DEFAULT_MODEL, resolve_device
-    from indexing.workspace import Workspace
+    from indexing.vectors.embedder import DEFAULT_MODEL, resolve_device
+    from indexing.workspace.workspace import Workspace
 
     transformers_logging.disable_progress_bar()
     transformers_logging.set_verbosity_error()

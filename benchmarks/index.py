@@ -62,7 +62,7 @@ def _size(text: str) -> int:
 
 def worker(args) -> None:
     started = time.perf_counter()
-    from indexing.workspace import Workspace
+    from indexing.workspace.workspace import Workspace
 
     import_seconds = time.perf_counter() - started
     workdir = Path(tempfile.mkdtemp(prefix="loupe-bench-index-", dir=args.workdir))
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.model is None:
-        from indexing.embedder import DEFAULT_MODEL
+        from indexing.vectors.embedder import DEFAULT_MODEL
 
         args.model = DEFAULT_MODEL
     if args.worker:

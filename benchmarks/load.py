@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT))  # before benchmarks/: `app` is the package, not benchmarks/app.py
     import benchmarks.synthetic as synthetic
     from benchmarks.results import commit, write_result
-    from indexing.clustering import choose_k
+    from indexing.vectors.clustering import choose_k
 
     rows = synthetic.parse_size(args.rows)
     OUT.mkdir(parents=True, exist_ok=True)

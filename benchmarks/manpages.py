@@ -136,7 +136,7 @@ def document(rendered: str) -> str | None:
     return text if len(text) >= MIN_CHARS else None
 
 
-def _normalised(text: str) -> str:  # as exact dedup compares texts (indexing.dedup.normalise)
+def _normalised(text: str) -> str:  # as exact dedup compares texts (indexing.curate.dedup.normalise)
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 

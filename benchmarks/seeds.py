@@ -14,14 +14,14 @@ Seeds. Two binary tasks, each a label a curator could grow from seeds:
 
 For N in 10, 20, 50, 100 seeds in total (N/2 of each class) and 5 random draws each, the
 draw is labelled through `workspace.labels.add` (the previous draw cleared), a classifier is
-trained with `indexing.classifiers.train`, and the ROC AUC of the `score_<task>` column it
+trained with `indexing.curate.classifiers.train`, and the ROC AUC of the `score_<task>` column it
 writes is measured on ALL the other documents of the two classes (never the seeds nor a
 planted copy). The cross-validated ROC AUC that `train` reports from the seeds alone is
 shown beside it. Mean and standard deviation over the draws.
 
 Dedup. `exact_groups` on the texts, `minhash_groups` on the texts (Jaccard threshold 0.8,
 the default, and 0.6) and `semantic_groups` on the stored vectors (eps 0.05, cosine >= 0.95,
-the default, and eps 0.1), all from `indexing.dedup`, each on the whole corpus. Recall is `pairs_found` on the planted pairs,
+the default, and eps 0.1), all from `indexing.curate.dedup`, each on the whole corpus. Recall is `pairs_found` on the planted pairs,
 per kind and in all; "pairs not planted" counts the other pairs the groups imply (real near
 duplicates among the manual pages, or false positives; examples are kept in the JSON).
 
@@ -107,7 +107,7 @@ def run_task(ws, task: Task, truth: dict[str, str], seed_counts, draws: int) -> 
     """truth: id -> "positive" / "negative" for the base documents of the task's classes."""
     from sklearn.metrics import roc_auc_score
 
-    from indexing.classifiers import train
+    from indexing.curate.classifiers import train
 
     label = f"seed_{task.name}"
     positives = sorted(i for i, v in truth.items() if v == "positive")
@@ -166,7 +166,7 @@ def _pairs_in_groups(groups: np.ndarray) -> set[tuple[int, int]]:
 
 def evaluate_dedup(name: str, setting: str, groups: np.ndarray, pairs: dict[str, np.ndarray], ids: list[str],
                    seconds: float, edits: dict[int, np.ndarray]) -> dict:
-    from indexing.dedup import pairs_found
+    from indexing.curate.dedup import pairs_found
 
     planted_set = {tuple(sorted(p)) for rows in pairs.values() for p in rows.tolist()}
     found = _pairs_in_groups(groups)
@@ -182,7 +182,7 @@ def evaluate_dedup(name: str, setting: str, groups: np.ndarray, pairs: dict[str,
 
 
 def run_dedup(ws, pairs_by_id: dict[str, list[tuple[str, str]]], edits_of: dict[str, int]) -> list[dict]:
-    from indexing.dedup import exact_groups, minhash_groups, semantic_groups
+    from indexing.curate.dedup import exact_groups, minhash_groups, semantic_groups
 
     table = ws.docs(columns=["id", "text", "vector"])
     ids = table["id"].to_pylist()

@@ -10,8 +10,8 @@ on its own, and all suites plus language together is what `loupe index` adds per
   documents of 2,048 characters (``--chars``): each one a page of one module's
   documentation and code.
 * One process pinned to one core (``os.sched_setaffinity(0, {core})``), in batches of
-  1,024 documents (``loupe index``'s chunk size) through ``indexing.rules.compute_rules``
-  and ``indexing.language.detect``; after a warm-up, each measurement is the best of
+  1,024 documents (``loupe index``'s chunk size) through ``indexing.signals.rules.compute_rules``
+  and ``indexing.signals.language.detect``; after a warm-up, each measurement is the best of
   ``--repeats`` runs over all documents.
 * Prints docs/s and MB/s per measurement and the bar, and writes
   ``benchmarks/out/signals.json``. Asserts nothing about time.
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.core})
         pinned = sorted(os.sched_getaffinity(0))
-    from indexing.language import detect
-    from indexing.rules import SUITES, compute_rules
+    from indexing.signals.language import detect
+    from indexing.signals.rules import SUITES, compute_rules
 
     started = time.perf_counter()
     docs = documents(args.docs, args.chars, args.seed)

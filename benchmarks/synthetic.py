@@ -65,7 +65,7 @@ def template_schema() -> pa.Schema:
     fields (one with nulls), plus x, y and cluster as the map and cluster stages add them."""
     from indexing import Workspace
     from indexing.demo_corpus import write_jsonl
-    from indexing.ingest import IndexReport, Ingest, IngestOptions
+    from indexing.ingest.ingest import IndexReport, Ingest, IngestOptions
 
     records = [{"id": f"t{i}", "text": f"template text number {i}", "kind": "prose",
                 "alpha_frac": 0.5 + i / 100} for i in range(8)]
@@ -219,9 +219,9 @@ def synthetic_ready(root: Path, rows: int, clusters: int, seed: int) -> bool:
 def build_synthetic(root: Path, rows: int, clusters: int, seed: int) -> dict:
     """Write the workspace stage by stage, as `Workspace.index` would; returns seconds per step."""
     from indexing import Workspace
-    from indexing.lock import writer_lock
-    from indexing.state import SourceState
-    from indexing.vector_index import build_index
+    from indexing.workspace.lock import writer_lock
+    from indexing.workspace.manifest import SourceState
+    from indexing.vectors.vector_index import build_index
 
     if root.exists():
         shutil.rmtree(root)

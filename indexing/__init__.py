@@ -36,14 +36,14 @@ __version__ = "0.1.0"
 os.environ.setdefault("LANCE_LOG", "error")
 os.environ.setdefault("LANCEDB_LOG", "error")
 
-from indexing import classifiers, dedup  # noqa: E402
-from indexing.budget import select_budget  # noqa: E402
+from indexing.curate import classifiers, dedup  # noqa: E402
+from indexing.curate.budget import select_budget  # noqa: E402
 from indexing.demo_corpus import stdlib_documents, write_jsonl  # noqa: E402
-from indexing.filters import histogram  # noqa: E402
-from indexing.ingest import IndexReport, IngestError  # noqa: E402
-from indexing.queue import labelling_queue  # noqa: E402
-from indexing.rules import PRESETS, SUITES, compute_rules  # noqa: E402
-from indexing.workspace import Workspace, WorkspaceError  # noqa: E402
+from indexing.curate.thresholds import histogram  # noqa: E402
+from indexing.ingest.ingest import IndexReport, IngestError  # noqa: E402
+from indexing.curate.queue import labelling_queue  # noqa: E402
+from indexing.signals.rules import PRESETS, SUITES, compute_rules  # noqa: E402
+from indexing.workspace.workspace import Workspace, WorkspaceError  # noqa: E402
 
 __all__ = [
     "Workspace", "WorkspaceError", "IndexReport", "IngestError",

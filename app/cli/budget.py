@@ -33,7 +33,7 @@ def cluster_names(ws: Workspace) -> dict[str, str]:
 
 def write_ids(path: Path, ids: list[str]) -> None:
     """One id per line, written to a temporary file and renamed into place."""
-    from indexing.state import atomic_write_text
+    from indexing.workspace.manifest import atomic_write_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, "".join(f"{doc_id}\n" for doc_id in ids))
@@ -53,7 +53,7 @@ def budget(
     out_ids: Optional[Path] = typer.Option(None, "--out-ids", help="Write the selected ids here, one per line."),
 ) -> None:
     """Select the documents that fit a token budget, best first or balanced across groups."""
-    from indexing.budget import select_budget
+    from indexing.curate.budget import select_budget
 
     if max_share is not None and balance_by is None:
         fail("--max-share caps a group's share; give --balance-by with it", 2)

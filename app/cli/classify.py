@@ -10,7 +10,7 @@ import typer
 from app.cli.common import QuietOption, WorkspaceOption, cli, console, fail, fails_on, out, progress
 from app.cli.terminal import Table
 from indexing import Workspace, WorkspaceError
-from indexing.lock import WorkspaceBusy
+from indexing.workspace.lock import WorkspaceBusy
 
 KEEP_TOP = (0.01, 0.10, 0.50)  # the percentile thresholds printed after training
 
@@ -65,7 +65,7 @@ def train_command(
     quiet: bool = QuietOption,
 ) -> None:
     """Train a classifier on the embeddings from hand labels, score every document, print its metrics."""
-    from indexing.classifiers import ClassifierError, list_classifiers, load, percentile_threshold, train
+    from indexing.curate.classifiers import ClassifierError, list_classifiers, load, percentile_threshold, train
 
     if negative is not None and negative_unlabelled:
         fail("give either --negative VALUE or --negative-unlabelled, not both", 2)
@@ -95,7 +95,7 @@ def fasttext_command(
     seed: int = typer.Option(0, help="Seed for the order of the lines."),
 ) -> None:
     """Write the hand labels as a fastText training file: `__label__VALUE text` per line."""
-    from indexing.classifiers import ClassifierError, export_fasttext
+    from indexing.curate.classifiers import ClassifierError, export_fasttext
 
     # a full disk, a name too long: the file is replaced atomically
     with fails_on(WorkspaceError, ClassifierError, disk=out_file):

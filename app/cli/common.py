@@ -13,7 +13,7 @@ from typing import Iterator, NoReturn
 import typer
 
 from app.cli.terminal import console as _console, line
-from indexing.disk import os_error_message
+from indexing.workspace.disk import os_error_message
 from indexing.progress import Quiet, Reporter, RichReporter
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Loupe: look at a corpus before you train on it.")

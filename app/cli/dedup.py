@@ -1,4 +1,4 @@
-"""`loupe dedup`: find duplicates and write dup_group / dup_keep (see indexing.dedup)."""
+"""`loupe dedup`: find duplicates and write dup_group / dup_keep (see indexing.curate.dedup)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from app.cli.common import QuietOption, WorkspaceOption, cli, console, fails_on, progress
 from app.cli.terminal import Table, styled
 from indexing import Workspace, WorkspaceError
-from indexing.lock import WorkspaceBusy
+from indexing.workspace.lock import WorkspaceBusy
 
 
 @cli.command("dedup")
@@ -26,7 +26,7 @@ def dedup_command(
     quiet: bool = QuietOption,
 ) -> None:
     """Group duplicate documents; `dup_keep = true` then keeps one of each group."""
-    from indexing.dedup import dedup
+    from indexing.curate.dedup import dedup
 
     if method == "exact" and threshold is not None:
         console.print(styled("--threshold is ignored by --method exact", "yellow"))

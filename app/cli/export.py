@@ -23,8 +23,8 @@ def export_command(
     include_removed: bool = typer.Option(False, "--include-removed", help="Also write the rest under removed/."),
 ) -> None:
     """Write the selected documents, with manifest.json, atomically."""
-    from indexing.export import export
-    from indexing.selection import SelectionError
+    from indexing.exports.export import export
+    from indexing.curate.selection import SelectionError
 
     # a full disk, a name too long: the export is atomic, so nothing was written
     with fails_on(WorkspaceError, SelectionError, ValueError, FileExistsError, disk=out,

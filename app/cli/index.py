@@ -12,10 +12,10 @@ import typer
 from app.cli.common import QuietOption, WorkspaceOption, cli, console, fail, fails_on, out, progress
 from app.cli.terminal import Table, styled
 from indexing import IndexReport, IngestError, Workspace, WorkspaceError
-from indexing.embedder import DEFAULT_MODEL
-from indexing.ingest import IngestOptions
-from indexing.lock import WorkspaceBusy
-from indexing.state import STATE_FILE
+from indexing.vectors.embedder import DEFAULT_MODEL
+from indexing.ingest.ingest import IngestOptions
+from indexing.workspace.lock import WorkspaceBusy
+from indexing.workspace.manifest import STATE_FILE
 
 
 def _summary(report: IndexReport, workspace: Workspace) -> None:

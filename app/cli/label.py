@@ -23,8 +23,8 @@ def label(
     author: Optional[str] = typer.Option(None, help="Who labels [default: the login name]."),
 ) -> None:
     """Label documents chosen by id or by predicate (one append-only write)."""
-    from indexing.labels import LabelError
-    from indexing.selection import SelectionError
+    from indexing.curate.labels import LabelError
+    from indexing.curate.selection import SelectionError
 
     if (value is None) == (not clear):
         fail("give exactly one of --value V or --clear", 2)

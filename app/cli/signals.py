@@ -12,10 +12,10 @@ import typer
 from app.cli.common import QuietOption, WorkspaceOption, cli, console, fails_on, progress
 from app.cli.terminal import Table
 from indexing import Workspace, WorkspaceError
-from indexing.language import LanguageModelMissing
-from indexing.lock import WorkspaceBusy
-from indexing.rules import SUITES
-from indexing.rules.hits import PresetHits
+from indexing.signals.language import LanguageModelMissing
+from indexing.workspace.lock import WorkspaceBusy
+from indexing.signals.rules import SUITES
+from indexing.signals.rules.hits import PresetHits
 
 
 def _bounds(low: float | None, high: float | None) -> str:
@@ -64,7 +64,7 @@ def signals_command(
     quiet: bool = QuietOption,
 ) -> None:
     """Compute rule-suite signal columns (and the language) for every document of a workspace."""
-    from indexing.signals_stage import compute_signals
+    from indexing.signals.compute import compute_signals
 
     with fails_on(WorkspaceError, WorkspaceBusy, LanguageModelMissing, ValueError, disk=workspace):  # a full disk
         ws = Workspace.open(workspace)

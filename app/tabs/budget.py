@@ -14,7 +14,7 @@ from app.session import KEEP
 from app.tabs import Context
 from components.mix_figure import mix_figure
 from components.text import md
-from indexing.budget import select_budget
+from indexing.curate.budget import select_budget
 
 RESULT = "budget_result"
 RANDOM = "(random order)"

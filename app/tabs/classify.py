@@ -15,7 +15,7 @@ from app.tabs import Context
 from components.progress import StreamlitReporter
 from components.text import md
 from indexing import classifiers as classify
-from indexing.lock import WorkspaceBusy
+from indexing.workspace.lock import WorkspaceBusy
 
 EVERY_UNLABELLED = "(every unlabelled document)"
 

@@ -15,7 +15,7 @@ from components.diff import diff_html
 from components.progress import StreamlitReporter
 from components.text import md
 from indexing import dedup
-from indexing.lock import WorkspaceBusy
+from indexing.workspace.lock import WorkspaceBusy
 
 DEFAULT_THRESHOLD = {"exact": None, "minhash": 0.8, "semantic": 0.95}
 THRESHOLD_HELP = {"minhash": "estimated Jaccard similarity of word shingles", "semantic": "cosine similarity of embeddings"}

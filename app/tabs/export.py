@@ -17,8 +17,8 @@ from app.session import KEEP
 from app.tabs import Context
 from components.progress import StreamlitReporter
 from components.text import md
-from indexing.disk import os_error_message
-from indexing.export import FORMATS, INTERNAL_COLUMNS, export
+from indexing.workspace.disk import os_error_message
+from indexing.exports.export import FORMATS, INTERNAL_COLUMNS, export
 
 RESULT = "export_result"
 

@@ -20,9 +20,9 @@ from app.tabs import Context
 from components.figure_spec import Prepared
 from components.histogram import histogram_spec
 from components.text import md
-from indexing.classifiers import percentile_threshold
-from indexing.filters import Rule, near_in_sorted
-from indexing.rules import PRESETS
+from indexing.curate.classifiers import percentile_threshold
+from indexing.curate.thresholds import Rule, near_in_sorted
+from indexing.signals.rules import PRESETS
 
 NEAR = 3  # documents shown on each side of a threshold
 GROUP_TITLES = {"score": "Classifier scores", "fineweb": "FineWeb", "c4": "C4", "gopher": "Gopher"}

@@ -18,10 +18,10 @@ from app.session import KEEP
 from app.tabs import Context
 from components.text import md
 from indexing import classifiers as classify
-from indexing.disk import os_error_message
-from indexing.label_scheme import parse_values
-from indexing.labels import LabelError
-from indexing.queue import ORDERS, labelling_queue
+from indexing.workspace.disk import os_error_message
+from indexing.curate.label_scheme import parse_values
+from indexing.curate.labels import LabelError
+from indexing.curate.queue import ORDERS, labelling_queue
 
 SKIPPED = "queue_skipped"
 ACTIVE_ORDERS = ("uncertain", "likely positive")  # active learning, once a classifier is trained on the label

@@ -31,7 +31,7 @@ from app.tabs import Context
 from components.figure_spec import Prepared
 from components.map_figure import MAX_DRAWN_POINTS, MAX_HOVER_POINTS, display_sample, map_spec
 from components.text import md
-from indexing.geometry import in_shapes
+from indexing.curate.geometry import in_shapes
 
 LABEL_PREFIX = "label: "
 DRAWN = "_drawn"  # positions the map drew in the previous run (what its events refer to)

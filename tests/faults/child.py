@@ -24,10 +24,10 @@ os.environ["NUMBA_THREADING_LAYER"] = "workqueue"
 warnings.filterwarnings("ignore", message="lancedb fork support")
 
 import app.cli  # noqa: E402,F401  (registers every command, as `python -m app.cli` does)
-import indexing.classifiers  # noqa: E402,F401
-import indexing.dedup  # noqa: E402,F401
-import indexing.export  # noqa: E402,F401
-import indexing.signals_stage  # noqa: E402,F401
+import indexing.curate.classifiers  # noqa: E402,F401
+import indexing.curate.dedup  # noqa: E402,F401
+import indexing.exports.export  # noqa: E402,F401
+import indexing.signals.compute  # noqa: E402,F401
 from indexing import Workspace  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def _warm_the_map() -> None:
     in every child (which would draw nearly every kill into the compiler)."""
     import numpy as np
 
-    from indexing.projection import project
+    from indexing.vectors.projection import project
 
     project(np.random.default_rng(0).random((80, 8)).astype(np.float32))
 

@@ -171,8 +171,8 @@ def build_template(root: Path, kind: str) -> None:
         workspace.labels.add(good, "quality", "good", author="seed")
         workspace.labels.add(bad, "quality", "bad", author="seed")
     else:
-        from indexing.classifiers import train
-        from indexing.dedup import dedup
+        from indexing.curate.classifiers import train
+        from indexing.curate.dedup import dedup
 
         shutil.copytree(root / "templates" / "labelled" / "ws", path)
         workspace = Workspace.open(path)

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from indexing import Workspace
-from indexing.export import export
+from indexing.exports.export import export
 from tests.faults.labellers import run_together
 
 pytestmark = pytest.mark.integration

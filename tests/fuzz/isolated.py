@@ -28,7 +28,7 @@ def _summary(value):
 
 def _serve(connection, root: str) -> None:
     from indexing import Workspace
-    from indexing.export import export
+    from indexing.exports.export import export
 
     ws = Workspace.open(root)
     scratch = Path(tempfile.mkdtemp(prefix="loupe-fuzz-export-"))

@@ -18,7 +18,7 @@ from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from indexing import Workspace
-from indexing.export import export
+from indexing.exports.export import export
 from tests.fuzz.strategies import LONG, examples, field_names, json_values, jsonl_line, nested_json, texts
 
 CONSUMED = frozenset({"id", "text"})

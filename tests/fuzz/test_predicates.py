@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import Phase, example, given, settings
 
-from indexing.columns import safe_name
+from indexing.ingest.columns import safe_name
 from tests.fuzz.isolated import Worker
 from tests.fuzz.strategies import examples, long_predicates, predicates
 

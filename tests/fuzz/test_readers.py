@@ -22,8 +22,8 @@ import zstandard
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from indexing.records import Record, SourceError
-from indexing.sources import open_source
+from indexing.ingest.records import Record, SourceError
+from indexing.ingest.sources import open_source
 from tests.fuzz.strategies import examples, field_names, json_values, jsonl_line, nested_json, texts
 
 

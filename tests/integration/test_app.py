@@ -217,7 +217,7 @@ def test_a_scheme_saved_elsewhere_shows_at_the_next_rerun(monkeypatch, workspace
     table on every one); a save from another tab or the CLI, however quick, still shows."""
     import os
 
-    from indexing.label_scheme import SCHEME_FILE
+    from indexing.curate.label_scheme import SCHEME_FILE
 
     app = open_tab(_run(monkeypatch, workspace.root), "Label")
     workspace.save_label_scheme({"quality": ["good", "bad"], "topic": ["a", "b"]})
@@ -337,7 +337,7 @@ def test_flags_and_rules_on_odd_field_names_make_a_predicate_that_works(monkeypa
 
 
 def test_a_preset_sets_every_published_threshold_at_once(monkeypatch, workspace):
-    from indexing.rules import PRESETS
+    from indexing.signals.rules import PRESETS
 
     app = open_tab(_run(monkeypatch, workspace.root), "Filters")
     app.button(key="preset_Gopher").click().run()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from indexing.budget import select_budget
-from indexing.export import export
+from indexing.curate.budget import select_budget
+from indexing.exports.export import export
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexing.classifiers import export_fasttext, likely_positive, load, percentile_threshold, train, uncertain
+from indexing.curate.classifiers import export_fasttext, likely_positive, load, percentile_threshold, train, uncertain
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from indexing import Workspace
-from indexing.dedup import groups_table, last_run, normalise
+from indexing.curate.dedup import groups_table, last_run, normalise
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]

@@ -57,7 +57,7 @@ def test_a_source_that_grew_is_read_from_where_it_stopped(tmp_path, stdlib_rows)
 def _grown(tmp_path, stdlib_rows):
     """A workspace with a trained classifier and a dedup run, and a second source to add."""
     from indexing import dedup
-    from indexing.classifiers import train
+    from indexing.curate.classifiers import train
 
     rows = stdlib_rows[:60]
     ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")

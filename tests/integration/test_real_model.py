@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from indexing.embedder import DEFAULT_MODEL
+from indexing.vectors.embedder import DEFAULT_MODEL
 
 pytestmark = pytest.mark.integration
 

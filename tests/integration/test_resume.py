@@ -110,7 +110,7 @@ def test_kill_during_the_refresh_is_repaired_by_index_without_sources(tmp_path, 
     re-running the last dedup) left `info` ready and the new rows' score and dup_keep null,
     so `dup_keep = true` dropped them; `loupe index -w WS` alone now finishes it."""
     from indexing import dedup
-    from indexing.classifiers import train
+    from indexing.curate.classifiers import train
 
     rows = stdlib_rows[:60]
     ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")

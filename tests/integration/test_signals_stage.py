@@ -12,11 +12,11 @@ import pyarrow as pa
 import pytest
 
 from indexing import Workspace
-from indexing.filters import as_float
-from indexing.language import LANGUAGE_COLUMNS
-from indexing.rules import PRESETS, RULE_COLUMNS, SUITES, compute_rules
-from indexing.rules.hits import preset_hits
-from indexing.signals_stage import compute_signals
+from indexing.curate.thresholds import as_float
+from indexing.signals.language import LANGUAGE_COLUMNS
+from indexing.signals.rules import PRESETS, RULE_COLUMNS, SUITES, compute_rules
+from indexing.signals.rules.hits import preset_hits
+from indexing.signals.compute import compute_signals
 from tests.helpers import write_jsonl
 
 pytestmark = pytest.mark.integration

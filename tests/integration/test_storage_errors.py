@@ -43,7 +43,7 @@ def assert_clean_failure(result, *fragments: str) -> None:
 
 
 def _seed_and_train(ws) -> Path:
-    from indexing.classifiers import train
+    from indexing.curate.classifiers import train
 
     ws.labels.add([d["id"] for d in DOCS if d["id"].startswith("a")][:5], "quality", "good")
     ws.labels.add([d["id"] for d in DOCS if d["id"].startswith("b")][:5], "quality", "bad")
@@ -123,7 +123,7 @@ def test_export_and_label_on_a_full_disk_are_clear_errors(ws, tmp_path, monkeypa
     works again once there is room."""
     import lancedb.table
 
-    from indexing import export as export_module
+    from indexing.exports import export as export_module
 
     def full(*args, **kwargs):
         raise ENOSPC
@@ -149,7 +149,7 @@ def test_app_label_click_and_export_on_a_full_disk_show_a_message(monkeypatch, w
     traceback; each shows the reason, and the next click works."""
     import lancedb.table
 
-    from indexing import export as export_module
+    from indexing.exports import export as export_module
 
     def full(*args, **kwargs):
         raise ENOSPC

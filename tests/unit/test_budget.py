@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from indexing.budget import MIX_TOP, OTHER, select_budget
-from indexing.selection import SelectionError
+from indexing.curate.budget import MIX_TOP, OTHER, select_budget
+from indexing.curate.selection import SelectionError
 
 # (id, tokens, score, cluster, lang): the hash embedder counts one token per word
 ROWS = [
@@ -314,7 +314,7 @@ def test_an_empty_workspace_is_refused(tmp_path):
 
 def test_when_no_selection_can_hold_the_cap_nothing_is_selected():
     """Two groups, 50% each at most: 30+30 against 25+25 has no non-empty answer within 100."""
-    from indexing.budget import _balanced
+    from indexing.curate.budget import _balanced
 
     tokens = np.array([30, 25, 30, 25])
     groups = np.array([0, 1, 0, 1])
@@ -324,7 +324,7 @@ def test_when_no_selection_can_hold_the_cap_nothing_is_selected():
 
 
 def test_trimming_drops_the_last_taken_of_the_group_most_over_its_share():
-    from indexing.budget import _trim
+    from indexing.curate.budget import _trim
 
     tokens = np.array([10, 10, 10, 10, 5])
     groups = np.array([0, 0, 0, 1, 1])

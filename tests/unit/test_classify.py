@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from indexing.classifiers import storage
-from indexing.classifiers import (
+from indexing.curate.classifiers import storage
+from indexing.curate.classifiers import (
     ClassifierError,
     export_fasttext,
     likely_positive,
@@ -320,8 +320,8 @@ def test_an_error_mid_save_leaves_the_previous_classifier_intact(ws, monkeypatch
 KILL_BETWEEN_RENAMES = """
 import os, sys
 from indexing import Workspace
-from indexing.classifiers import storage
-from indexing.classifiers import train
+from indexing.curate.classifiers import storage
+from indexing.curate.classifiers import train
 real = os.rename
 def rename(src, dst):
     real(src, dst)

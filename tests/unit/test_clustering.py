@@ -1,4 +1,4 @@
-"""Unit tests for indexing.clustering: choose_k, k-means on synthetic blobs, c-TF-IDF keywords."""
+"""Unit tests for indexing.vectors.clustering: choose_k, k-means on synthetic blobs, c-TF-IDF keywords."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from indexing import clustering, vector_index
-from indexing.clustering import choose_k, keywords, kmeans
+from indexing.vectors import clustering, vector_index
+from indexing.vectors.clustering import choose_k, keywords, kmeans
 
 
 @pytest.mark.parametrize(

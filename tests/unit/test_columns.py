@@ -1,4 +1,4 @@
-"""Unit tests for indexing.columns: stored names, type inference, casting and alignment."""
+"""Unit tests for indexing.ingest.columns: stored names, type inference, casting and alignment."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections import Counter
 import pyarrow as pa
 import pytest
 
-from indexing.columns import MAX_NAME, RESERVED, FieldNames, align, field_columns, safe_name, seed_fields, stored_name
+from indexing.ingest.columns import MAX_NAME, RESERVED, FieldNames, align, field_columns, safe_name, seed_fields, stored_name
 
 
 def warning(name: str, type_: str) -> str:

@@ -1,4 +1,4 @@
-"""Unit tests for indexing.dedup (exact, MinHash LSH, semantic), its columns, and diff_html."""
+"""Unit tests for indexing.curate.dedup (exact, MinHash LSH, semantic), its columns, and diff_html."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 
 from components.diff import diff_html
 from indexing import dedup as dd
-from indexing.dedup import minhash as minhash_module
-from indexing.dedup import semantic as semantic_module
-from indexing.dedup.groups import groups_from_pairs, kept_members, star_edges
+from indexing.curate.dedup import minhash as minhash_module
+from indexing.curate.dedup import semantic as semantic_module
+from indexing.curate.dedup.groups import groups_from_pairs, kept_members, star_edges
 
 _rng = random.Random(4)
 VOCABULARY = ["".join(_rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(_rng.randint(3, 9)))

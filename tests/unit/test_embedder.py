@@ -1,4 +1,4 @@
-"""Unit tests for indexing.embedder: token batching and the hashing test embedder.
+"""Unit tests for indexing.vectors.embedder: token batching and the hashing test embedder.
 
 The real sentence-transformers model is never loaded here (integration tests do that).
 """
@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pytest
 
-from indexing.embedder import HashEmbedder, load_embedder, token_batches
+from indexing.vectors.embedder import HashEmbedder, load_embedder, token_batches
 
 
 def check_batches(lengths, max_items, max_tokens):

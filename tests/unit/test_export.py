@@ -1,4 +1,4 @@
-"""Unit tests for indexing.export: the curated subset, its manifest, and all-or-nothing writes."""
+"""Unit tests for indexing.exports.export: the curated subset, its manifest, and all-or-nothing writes."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import pytest
 
 import indexing
 from indexing import Workspace
-from indexing import export as export_module
-from indexing.export import ExportResult, export
+from indexing.exports import export as export_module
+from indexing.exports.export import ExportResult, export
 
 REPO = Path(__file__).resolve().parents[2]
 UNICODE = ("naïve café — 日本語 🙂\nsecond line\r\nthird\u2028after a line separator \"quoted\" "
@@ -402,7 +402,7 @@ KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from indexing import Workspace
-    from indexing import export as ex
+    from indexing.exports import export as ex
     original = ex._Shards._close_file
     def close_then_die(self):
         original(self)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from indexing import Workspace
-from indexing import selection
-from indexing.export import export
+from indexing.curate import selection
+from indexing.exports.export import export
 from tests.helpers import write_jsonl
 
 

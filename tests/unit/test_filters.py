@@ -7,7 +7,7 @@ import pyarrow as pa
 
 import pytest
 
-from indexing.filters import (
+from indexing.curate.thresholds import (
     NO_BIN, Evaluation, Rule, as_float, bin_index, combined_predicate, default_bounds, evaluate, histogram,
     kept_counts, near_in_sorted, near_threshold, numeric_columns, sorted_finite, summarize,
 )
@@ -39,7 +39,7 @@ def test_combined_predicate_ands_rules_and_text():
 def test_rule_predicates_quote_any_column_name(name):
     """issue 8, defect 2: a field name with a backtick (or any other character) broke the
     app and the default export; a rule's predicate reads exactly its own column."""
-    from indexing.selection import filter_ids
+    from indexing.curate.selection import filter_ids
 
     table = pa.table({"id": ["a", "b", "c", "d"], name: [1.0, 5.0, 10.0, None], "other": [9, 9, 9, 9]})
     rules = [Rule(name, low=5), Rule(name, high=9.5)]
@@ -205,7 +205,7 @@ def test_evaluate_ands_the_base_mask_and_open_rules_keep_missing_values():
 
 
 def test_overlap_counts_documents_removed_by_each_pair_of_rules():
-    from indexing.filters import overlap
+    from indexing.curate.thresholds import overlap
 
     values_of = {"a": np.array([1.0, 2.0, 3.0, 4.0, 5.0]), "b": np.array([5.0, 4.0, 3.0, 2.0, np.nan]),
                  "c": np.array([0.0, 0.0, 0.0, 0.0, 0.0])}
@@ -218,7 +218,7 @@ def test_overlap_counts_documents_removed_by_each_pair_of_rules():
 
 
 def test_boolean_columns_are_the_flags():
-    from indexing.filters import boolean_columns
+    from indexing.curate.thresholds import boolean_columns
 
     schema = pa.schema([("id", pa.string()), ("dup_keep", pa.bool_()), ("tokens", pa.int64())])
     assert boolean_columns(schema) == ["dup_keep"]
@@ -227,7 +227,7 @@ def test_boolean_columns_are_the_flags():
 def test_kept_histograms_are_counted_only_for_the_columns_asked_for(monkeypatch):
     """A rerun draws a few histograms (or none); counting every column's kept documents on
     every threshold move was most of the move's time on a million rows."""
-    import indexing.filters as filters
+    import indexing.curate.thresholds as filters
 
     rng = np.random.default_rng(0)
     values_of = {name: rng.normal(size=500) for name in ("a", "b", "c")}

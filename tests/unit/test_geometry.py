@@ -1,6 +1,6 @@
 import numpy as np
 
-from indexing.geometry import in_box, in_polygon, in_shapes
+from indexing.curate.geometry import in_box, in_polygon, in_shapes
 
 RNG = np.random.default_rng(0)
 X, Y = RNG.uniform(-2, 2, 5000), RNG.uniform(-2, 2, 5000)

@@ -1,4 +1,4 @@
-"""Unit tests for indexing.labels: append-only label events, current values, undo, counts."""
+"""Unit tests for indexing.curate.labels: append-only label events, current values, undo, counts."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pyarrow as pa
 import pytest
 
 from indexing import Workspace
-from indexing import labels as labels_module
-from indexing.labels import LabelError, Labels
-from indexing.store import LABELS
+from indexing.curate import labels as labels_module
+from indexing.curate.labels import LabelError, Labels
+from indexing.workspace.store import LABELS
 
 DOCS = [
     {"id": f"d{i}", "text": f"document {i} " + "about parsing dates " * (i + 1), "kind": "ab"[i % 2]}
@@ -285,7 +285,7 @@ def test_a_labels_table_from_before_undo_gains_its_columns(ws):
 LABEL_MANY = """
 import sys
 from indexing import Workspace
-from indexing.labels import Labels
+from indexing.curate.labels import Labels
 Labels.compact_after = 8  # compact often: every compaction may meet the other process's
 ws, who, n = Workspace.open(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 errors = 0

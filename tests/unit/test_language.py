@@ -1,4 +1,4 @@
-"""Language identification (indexing/language.py): the bundled fastText model, offline."""
+"""Language identification (indexing/signals/language.py): the bundled fastText model, offline."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import socket
 import pyarrow as pa
 import pytest
 
-from indexing import language
-from indexing.language import LanguageModelMissing, detect, language_columns, model_path
+from indexing.signals import language
+from indexing.signals.language import LanguageModelMissing, detect, language_columns, model_path
 
 # Article 1 of the Universal Declaration of Human Rights, in eight languages and scripts.
 ARTICLE_1 = {

@@ -1,4 +1,4 @@
-"""Unit tests for indexing.lock: one writer per workspace, visible to is_busy, gone with its process."""
+"""Unit tests for indexing.workspace.lock: one writer per workspace, visible to is_busy, gone with its process."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from indexing import lock
-from indexing.lock import LOCK_FILE, WorkspaceBusy, is_busy, writer_lock
+from indexing.workspace import lock
+from indexing.workspace.lock import LOCK_FILE, WorkspaceBusy, is_busy, writer_lock
 
 # The holder loads lock.py by path: it needs only the standard library, and importing the
 # `indexing` package (LanceDB, torch...) would cost seconds per process.

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from indexing.owned_columns import OVERFLOW_COLUMN, ColumnOwnershipError, check_writable, is_owned, owned_names
+from indexing.workspace.owned_columns import OVERFLOW_COLUMN, ColumnOwnershipError, check_writable, is_owned, owned_names
 
 
 def test_every_stage_column_is_in_the_registry():
     """issue 8, defect 4: one registry names every column any stage writes."""
-    from indexing.classifiers.model import COLUMN_PREFIX
-    from indexing.dedup.stage import COLUMNS as DEDUP_COLUMNS
-    from indexing.language import LANGUAGE_COLUMNS
-    from indexing.rules import RULE_COLUMNS
-    from indexing.signals import SIGNAL_COLUMNS
+    from indexing.curate.classifiers.model import COLUMN_PREFIX
+    from indexing.curate.dedup.stage import COLUMNS as DEDUP_COLUMNS
+    from indexing.signals.language import LANGUAGE_COLUMNS
+    from indexing.signals.rules import RULE_COLUMNS
+    from indexing.signals.basic import SIGNAL_COLUMNS
 
     written = {"id", "text", "vector", "x", "y", "cluster", "_source", "_ordinal", "_line",
                "_score", "_distance", OVERFLOW_COLUMN, COLUMN_PREFIX + "quality",
@@ -43,7 +43,7 @@ def test_a_write_to_a_column_loupe_does_not_own_is_refused():
 
 def test_a_classifier_name_cannot_make_a_column_loupe_would_not_own():
     """issue 8, defect 4: `score_<name>` must stay in the registry, or its write is refused."""
-    from indexing.classifiers.model import ClassifierError, column_name
+    from indexing.curate.classifiers.model import ClassifierError, column_name
 
     assert column_name("quality") == "score_quality"
     with pytest.raises(ClassifierError, match="'x_src' ends in '_src'"):

@@ -1,4 +1,4 @@
-"""Unit tests for indexing.prefetch: order, errors handed to the consumer, early stop."""
+"""Unit tests for indexing.ingest.prefetch: order, errors handed to the consumer, early stop."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from indexing.prefetch import prefetch
+from indexing.ingest.prefetch import prefetch
 
 
 class Source:

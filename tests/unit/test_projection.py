@@ -1,4 +1,4 @@
-"""Unit tests for indexing.projection: tiny inputs and one real UMAP fit on three blobs.
+"""Unit tests for indexing.vectors.projection: tiny inputs and one real UMAP fit on three blobs.
 
 umap-learn compiles on its first call (several seconds), so this file fits UMAP exactly once.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexing import projection
-from indexing.projection import project
+from indexing.vectors import projection
+from indexing.vectors.projection import project
 
 
 @pytest.fixture(autouse=True)

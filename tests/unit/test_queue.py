@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from indexing.queue import labelling_queue
+from indexing.curate.queue import labelling_queue
 
 VOCABULARY = [f"word{i}" for i in range(40)]
 

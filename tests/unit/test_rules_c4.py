@@ -1,10 +1,10 @@
-"""C4's rules as page-level numbers, on hand-checked texts (indexing/rules/c4.py)."""
+"""C4's rules as page-level numbers, on hand-checked texts (indexing/signals/rules/c4.py)."""
 
 from __future__ import annotations
 
-from indexing.filters import Rule
-from indexing.rules import PRESETS, SUITES
-from indexing.rules.c4 import POLICY_PHRASES, TERMINAL_PUNCTUATION
+from indexing.curate.thresholds import Rule
+from indexing.signals.rules import PRESETS, SUITES
+from indexing.signals.rules.c4 import POLICY_PHRASES, TERMINAL_PUNCTUATION
 
 
 def c4(*texts: str) -> list[dict]:

@@ -1,10 +1,10 @@
-"""FineWeb's quality measures on hand-checked texts (indexing/rules/fineweb.py)."""
+"""FineWeb's quality measures on hand-checked texts (indexing/signals/rules/fineweb.py)."""
 
 from __future__ import annotations
 
-from indexing.filters import Rule
-from indexing.rules import PRESETS, SUITES
-from indexing.rules.fineweb import STOP_CHARS
+from indexing.curate.thresholds import Rule
+from indexing.signals.rules import PRESETS, SUITES
+from indexing.signals.rules.fineweb import STOP_CHARS
 
 
 def fineweb(*texts: str) -> list[dict]:

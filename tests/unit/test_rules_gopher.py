@@ -1,4 +1,4 @@
-"""Gopher's quality and repetition measures on hand-checked texts (indexing/rules/gopher.py).
+"""Gopher's quality and repetition measures on hand-checked texts (indexing/signals/rules/gopher.py).
 
 Every expected value below was worked out by hand from the definitions in the module's
 docstring; the comments show the working.
@@ -12,10 +12,10 @@ from collections import Counter
 
 import pytest
 
-from indexing.filters import Rule
-from indexing.rules import PRESETS, SUITES, compute_rules
-from indexing.rules.gopher import BULLETS, STOP_WORDS
-from indexing.rules.ngrams import WordBatch
+from indexing.curate.thresholds import Rule
+from indexing.signals.rules import PRESETS, SUITES, compute_rules
+from indexing.signals.rules.gopher import BULLETS, STOP_WORDS
+from indexing.signals.rules.ngrams import WordBatch
 
 
 def gopher(*texts: str) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The rule-suite registry, presets, column names and hit counting (indexing/rules)."""
+"""The rule-suite registry, presets, column names and hit counting (indexing/signals/rules)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from indexing.columns import RESERVED, SIGNALS, stored_name
-from indexing.filters import Rule
-from indexing.language import LANGUAGE_COLUMNS
-from indexing.rules import PRESETS, RULE_COLUMNS, SUITES, Suite, compute_rules, suites_named
-from indexing.rules.hits import preset_hits
+from indexing.ingest.columns import RESERVED, SIGNALS, stored_name
+from indexing.curate.thresholds import Rule
+from indexing.signals.language import LANGUAGE_COLUMNS
+from indexing.signals.rules import PRESETS, RULE_COLUMNS, SUITES, Suite, compute_rules, suites_named
+from indexing.signals.rules.hits import preset_hits
 
 
 def test_every_column_is_named_suite_underscore_measure_and_unique():
@@ -77,7 +77,7 @@ def test_preset_hits_count_each_rule_the_total_and_the_overlap():
 
 
 def test_long_batches_are_measured_in_slices_with_the_same_result(monkeypatch):
-    from indexing.rules import suite as suite_module
+    from indexing.signals.rules import suite as suite_module
 
     texts = ["Hello world. " * 50, "x y z x y z", "The end.", "#"] * 4
     whole = compute_rules(texts)

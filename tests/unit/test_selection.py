@@ -1,4 +1,4 @@
-"""Unit tests for indexing.selection: one SQL predicate over docs columns and current labels."""
+"""Unit tests for indexing.curate.selection: one SQL predicate over docs columns and current labels."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from indexing.selection import SelectionError, select_ids, selection_table
+from indexing.curate.selection import SelectionError, select_ids, selection_table
 
 DOCS = [
     {"id": f"d{i}", "text": f"document {i} " + "about parsing dates " * (i + 1), "kind": "ab"[i % 2], "Score": i * 10}
@@ -180,7 +180,7 @@ _BOMB_SCRIPT = r"""
 import json, sys, time
 import pyarrow as pa
 from indexing import Workspace
-from indexing.selection import SelectionError, filter_ids, referenced_columns
+from indexing.curate.selection import SelectionError, filter_ids, referenced_columns
 
 ws = Workspace.open(sys.argv[1])
 table = ws.docs(columns=["id", "text", "tokens"])

@@ -1,4 +1,4 @@
-"""Unit tests for indexing.sources: every reader's records, ordinals, lines, errors and resume."""
+"""Unit tests for indexing.ingest.sources: every reader's records, ordinals, lines, errors and resume."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from indexing import sources
-from indexing.records import MAX_NESTING, Record, SourceError, too_deep
-from indexing.sources import open_source
+from indexing.ingest import sources
+from indexing.ingest.records import MAX_NESTING, Record, SourceError, too_deep
+from indexing.ingest.sources import open_source
 
 
 STREAM = "compressed stream is corrupt or truncated: "
@@ -552,7 +552,7 @@ def test_importing_sources_does_not_import_datasets():
     import subprocess
     import sys
 
-    code = "import sys, indexing.sources; print('datasets' in sys.modules)"
+    code = "import sys, indexing.ingest.sources; print('datasets' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

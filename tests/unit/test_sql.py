@@ -1,12 +1,12 @@
-"""indexing.sql: quoting what Loupe writes, bounding what a user writes (issue 8)."""
+"""indexing.workspace.sql: quoting what Loupe writes, bounding what a user writes (issue 8)."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pytest
 
-from indexing.selection import filter_ids
-from indexing.sql import (
+from indexing.curate.selection import filter_ids
+from indexing.workspace.sql import (
     MAX_CHARS, MAX_DEPTH, MAX_RUN, SelectionError, check_predicate, lance_predicate, quote_identifier,
     quote_string, sql_list,
 )

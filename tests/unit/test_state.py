@@ -1,4 +1,4 @@
-"""Unit tests for indexing.state: workspace.json round trip, atomic writes, versions, stage_done."""
+"""Unit tests for indexing.workspace.manifest: workspace.json round trip, atomic writes, versions, stage_done."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from indexing import state
-from indexing.state import SCHEMA_VERSION, STATE_FILE, SourceState, WorkspaceState, atomic_write_text
+from indexing.workspace import manifest as state
+from indexing.workspace.manifest import SCHEMA_VERSION, STATE_FILE, SourceState, WorkspaceState, atomic_write_text
 
 
 def sample_state() -> WorkspaceState:

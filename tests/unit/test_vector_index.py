@@ -1,4 +1,4 @@
-"""Unit tests for indexing.vector_index: build/load round trip, HNSW recall, filtered search, rebuilds."""
+"""Unit tests for indexing.vectors.vector_index: build/load round trip, HNSW recall, filtered search, rebuilds."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import faiss
 import numpy as np
 import pytest
 
-from indexing import vector_index
-from indexing.vector_index import CURRENT, VectorIndex, build_index
+from indexing.vectors import vector_index
+from indexing.vectors.vector_index import CURRENT, VectorIndex, build_index
 
 
 def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:

@@ -1,0 +1,331 @@
+"""Hand labels as append-only events in the `labels` table.
+
+Every click in the app (or call from a notebook) appends events
+`(doc_id, name, value, author, at, action, undoes)`; nothing is ever overwritten:
+
+- the current label of a document under a name is its latest event for that
+  `(doc_id, name)`, ordered by `(at, action)`; a null `value` means "cleared";
+- all events of one user action (e.g. a bulk label of 10,000 documents) share one
+  `action` id and are one LanceDB write, so one version;
+- an undo is itself an action whose events restore the previous values and whose
+  `undoes` names the action it reverts, so the history keeps both.
+
+`at` is made strictly increasing across writes (the wall clock, or one microsecond
+after the latest stored event if the clock is behind), so "latest" is the order in
+which actions were written even when the clock is coarse or steps back.
+
+Nothing is cached between calls: every read opens the table again, so two `Labels`
+on the same workspace (two browser tabs, two processes) see each other's writes.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import time
+import uuid
+from typing import Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from indexing.workspace.conflicts import retry_conflicts
+from indexing.workspace.owned_columns import is_owned, owned_names
+from indexing.workspace.sql import quote_string
+from indexing.workspace.store import LABELS, LABELS_SCHEMA, Store
+
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Never a label name, whatever the docs hold: the pivot's key column, and SQL words
+# that would make a predicate over the label unreadable.
+ALWAYS_RESERVED = frozenset(
+    {"doc_id", "and", "or", "not", "null", "true", "false", "is", "in", "like", "ilike",
+     "between", "case", "when", "then", "else", "end", "select", "from", "where", "as",
+     "distinct", "exists"}
+)
+
+_ORDER = [("at", "ascending"), ("action", "ascending")]
+
+
+class LabelError(ValueError):
+    """A label call that cannot be recorded (bad name, value or ids)."""
+
+
+def default_author() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _pair_keys(events: pa.Table) -> pa.ChunkedArray:
+    """`name \\x1f doc_id`: unambiguous since a name is an identifier."""
+    return pc.binary_join_element_wise(events["name"], events["doc_id"], "\x1f")
+
+
+def latest_events(events: pa.Table) -> pa.Table:
+    """The latest event per (doc_id, name), oldest of those first (vectorised)."""
+    if events.num_rows == 0:
+        return events
+    order = pc.sort_indices(events, _ORDER).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    keyed = pa.table({"doc_id": events["doc_id"], "name": events["name"], "_rank": rank})
+    last = np.sort(keyed.group_by(["doc_id", "name"]).aggregate([("_rank", "max")])["_rank_max"].to_numpy())
+    return events.take(pa.array(order[last]))
+
+
+class Labels:
+    """The hand labels of one workspace: add, undo, current values, history, counts.
+
+    A label name may not be a column of the docs table (read at each `add`), a column
+    Loupe owns, `doc_id`, a SQL keyword, or one of `reserved` (all compared
+    case-insensitively), so a label never shadows a column in a selection predicate.
+    """
+
+    compact_after = 64  # fragments; each add is one fragment until compacted
+
+    def __init__(self, store: Store, reserved: Iterable[str] | None = None):
+        self.store = store
+        self._reserved = frozenset(reserved or ())
+
+    # ---- reading -----------------------------------------------------------
+
+    def _events(self, where: str | None = None, columns: list[str] | None = None) -> pa.Table:
+        """Events in LABELS_SCHEMA order (columns an older table lacks come back null)."""
+        wanted = columns or LABELS_SCHEMA.names
+        schema = pa.schema([LABELS_SCHEMA.field(c) for c in wanted])
+        if not self.store.has(LABELS):
+            return schema.empty_table()
+        dataset = self.store.table(LABELS).to_lance()
+        present = [c for c in wanted if c in dataset.schema.names]
+        table = dataset.to_table(columns=present, filter=where)
+        arrays = [
+            table[c] if c in present else pa.nulls(table.num_rows, schema.field(c).type)
+            for c in wanted
+        ]
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def current(self, name: str | None = None) -> pa.Table:
+        """doc_id, name, value, author, at: the current label per (doc_id, name), without
+        cleared ones; the most recently set last."""
+        where = None if name is None else f"name = {quote_string(name)}"
+        events = self._events(where, ["doc_id", "name", "value", "author", "at", "action"])
+        latest = latest_events(events)
+        return latest.filter(pc.is_valid(latest["value"])).drop_columns(["action"])
+
+    def version(self) -> int:
+        """The labels table's LanceDB version (0 before the first label): a cache key
+        that changes with every write, whoever made it."""
+        return self.store.table(LABELS).version if self.store.has(LABELS) else 0
+
+    def names(self) -> list[str]:
+        """Every label name ever used (also those whose labels are all cleared now)."""
+        names = self._events(columns=["name"])["name"]
+        return sorted(pc.unique(names).to_pylist())
+
+    def pivot(self, names: Iterable[str] | None = None) -> pa.Table:
+        """doc_id plus one string column per label name (all names, or `names`) holding
+        the current value, null where a document has none; a row per labelled doc."""
+        names = self.names() if names is None else list(dict.fromkeys(names))
+        if len(names) == 1:
+            current = self.current(names[0])
+        else:
+            current = self.current()
+            if names:
+                current = current.filter(pc.is_in(current["name"], value_set=pa.array(names, pa.string())))
+        doc_ids = pc.unique(current["doc_id"]).sort()
+        columns = {"doc_id": doc_ids}
+        for name in names:
+            one = current.filter(pc.equal(current["name"], name))
+            positions = pc.index_in(doc_ids, value_set=one["doc_id"].combine_chunks())
+            columns[name] = one["value"].combine_chunks().take(positions)
+        return pa.table(columns, schema=pa.schema([("doc_id", pa.string())] + [(n, pa.string()) for n in names]))
+
+    def history(self, doc_id: str) -> pa.Table:
+        """Every event of `doc_id` (all names, undos included), oldest first."""
+        events = self._events(f"doc_id = {quote_string(doc_id)}")
+        return events.take(pc.sort_indices(events, _ORDER))
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """name -> value -> number of documents whose current label it is (most first)."""
+        current = self.current()
+        if current.num_rows == 0:
+            return {}
+        grouped = current.group_by(["name", "value"]).aggregate([("doc_id", "count")])
+        rows = sorted(
+            zip(grouped["name"].to_pylist(), grouped["value"].to_pylist(), grouped["doc_id_count"].to_pylist()),
+            key=lambda r: (r[0], -r[2], r[1]),
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for name, value, count in rows:
+            counts.setdefault(name, {})[value] = count
+        return counts
+
+    # ---- writing -----------------------------------------------------------
+
+    def reserved(self) -> frozenset[str]:
+        schema = self.store.docs_schema()
+        names = self._reserved | owned_names() | ALWAYS_RESERVED | frozenset(schema.names if schema else ())
+        return frozenset(n.lower() for n in names)
+
+    def check_name(self, name: str) -> None:
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            raise LabelError(
+                f"label name {name!r} is not an identifier (letters, digits and _, not starting with a digit)"
+            )
+        if name.lower() in self.reserved() or is_owned(name.lower()):
+            raise LabelError(f"label name {name!r} is taken by a docs column or SQL; choose another name")
+
+    def add(
+        self, doc_ids: Iterable[str] | str, name: str, value: str | None, author: str | None = None
+    ) -> str:
+        """Label `doc_ids` (one id or many) `name = value` (None clears the label) as ONE
+        LanceDB write, whatever the number of ids. Returns the action id."""
+        self.check_name(name)
+        if value is not None and not isinstance(value, str):
+            raise LabelError(f"label value must be a string or None (to clear), not {type(value).__name__}")
+        if value == "":
+            raise LabelError("label value '' is reserved for 'unlabelled' in selections; use None to clear")
+        ids = _ids(doc_ids)
+        author = _author(author)
+        self.store.ensure_labels()
+        action = _new_action()
+        n = len(ids)
+        events = pa.table(
+            {
+                "doc_id": pa.array(ids, pa.string()),
+                "name": pa.array([name] * n, pa.string()),
+                "value": pa.array([value] * n, pa.string()),
+                "author": pa.array([author] * n, pa.string()),
+                "at": _timestamps(self._next_at(), n),
+                "action": pa.array([action] * n, pa.string()),
+                "undoes": pa.nulls(n, pa.string()),
+            },
+            schema=LABELS_SCHEMA,
+        )
+        self._append(events)
+        return action
+
+    def undo(self, author: str | None = None) -> str | None:
+        """Revert the latest action not yet undone (of `author`, when given).
+
+        Appends one event per (doc, name) that action touched, restoring the value it
+        had just before the action (null when it had none), as a new action whose
+        `undoes` is the reverted one. Undos are never themselves undone by `undo`, so
+        a second call reverts the action before. Returns the new action id, or None
+        when there is nothing to undo. The restored value applies even where a later
+        action of someone else changed the same label since (the history keeps both).
+        """
+        events = self._events()
+        if events.num_rows == 0:
+            return None
+        undone = pc.unique(events["undoes"].drop_null())
+        candidate = pc.and_kleene(
+            pc.and_kleene(pc.is_valid(events["action"]), pc.is_null(events["undoes"])),
+            pc.invert(pc.is_in(events["action"], value_set=undone)),
+        )
+        if author is not None:
+            candidate = pc.and_kleene(candidate, pc.equal(events["author"], author))
+        candidates = events.filter(candidate)
+        if candidates.num_rows == 0:
+            return None
+        last = pc.sort_indices(candidates, [("at", "descending"), ("action", "descending")])[0].as_py()
+        target = candidates["action"][last]
+        target_at = candidates["at"][last]
+        reverted = events.filter(pc.equal(events["action"], target))
+        before = events.filter(
+            pc.or_kleene(
+                pc.less(events["at"], target_at),
+                pc.and_kleene(pc.equal(events["at"], target_at), pc.less(events["action"], target)),
+            )
+        )
+        keys = _pair_keys(reverted).combine_chunks()
+        before = before.filter(pc.is_in(_pair_keys(before), value_set=keys))
+        prior = latest_events(before)
+        positions = pc.index_in(keys, value_set=_pair_keys(prior).combine_chunks())
+        restored = prior["value"].combine_chunks().take(positions)
+
+        action = _new_action()
+        n = reverted.num_rows
+        at = max(_now_us(), _max_at(events) + 1)
+        undo_events = pa.table(
+            {
+                "doc_id": reverted["doc_id"],
+                "name": reverted["name"],
+                "value": restored,
+                "author": pa.array([_author(author)] * n, pa.string()),
+                "at": _timestamps(at, n),
+                "action": pa.array([action] * n, pa.string()),
+                "undoes": pa.array([target.as_py()] * n, pa.string()),
+            },
+            schema=LABELS_SCHEMA,
+        )
+        self.store.ensure_labels()  # an older table gains action/undoes first
+        self._append(undo_events)
+        return action
+
+    # ---- internals -----------------------------------------------------------
+
+    def _next_at(self) -> int:
+        """Now in microseconds, but always after every stored event."""
+        return max(_now_us(), _max_at(self._events(columns=["at"])) + 1)
+
+    def _append(self, events: pa.Table) -> None:
+        """One LanceDB write of `events` (retried on a commit conflict with another
+        writer), then maybe a compaction."""
+        retry_conflicts(lambda: self.store.table(LABELS).add(events))
+        self._maybe_compact()
+
+    def _maybe_compact(self) -> None:
+        """Merge the one-fragment-per-add fragments once there are many. Only an
+        optimisation, run after the events are stored: one that still fails (another
+        process compacting at once, a full disk) is skipped, never the label's error;
+        the next add tries again."""
+        try:
+            if len(self.store.table(LABELS).to_lance().get_fragments()) > self.compact_after:
+                retry_conflicts(lambda: self.store.table(LABELS).optimize(), attempts=3)
+        except Exception:  # noqa: BLE001 - see the docstring
+            pass
+
+
+def _ids(doc_ids: Iterable[str] | str) -> list[str]:
+    if isinstance(doc_ids, str):
+        doc_ids = [doc_ids]
+    elif isinstance(doc_ids, (pa.Array, pa.ChunkedArray)):
+        doc_ids = doc_ids.to_pylist()
+    ids = list(dict.fromkeys(doc_ids))  # one event per document, first-seen order
+    if not ids:
+        raise LabelError("no documents given to label")
+    bad = [i for i in ids if not isinstance(i, str) or not i]
+    if bad:
+        raise LabelError(f"document ids must be non-empty strings, got {bad[0]!r}")
+    return ids
+
+
+def _author(author: str | None) -> str:
+    if author is None:
+        return default_author()
+    if not isinstance(author, str) or not author:
+        raise LabelError(f"author must be a non-empty string, got {author!r}")
+    return author
+
+
+def _new_action() -> str:
+    return uuid.uuid4().hex
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _max_at(events: pa.Table) -> int:
+    if events.num_rows == 0:
+        return 0
+    top = pc.max(events["at"].cast(pa.int64())).as_py()
+    return 0 if top is None else top
+
+
+def _timestamps(at_us: int, n: int) -> pa.Array:
+    return pa.array(np.full(n, at_us, dtype=np.int64)).cast(LABELS_SCHEMA.field("at").type)

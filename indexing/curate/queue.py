@@ -1,0 +1,118 @@
+"""The labelling queue: which unlabelled document the curator sees next.
+
+Random order gives an unbiased sample of the selection; "nearest" puts first the
+documents most similar to ones already labelled, which finds more of a rare kind
+(a spam template, a boilerplate page) once a few examples are labelled.
+
+Once a classifier is trained, active learning orders the queue by its score:
+`uncertain` gives the documents whose score is nearest 0.5 (for a logistic
+regression that is the decision boundary, logit 0): labelling them moves the
+boundary most. `likely_positive` gives the highest scores: the fastest way to find
+more positives, and to catch the classifier's false positives early. Both read the
+`score_<name>` column (one float column, cheap on a million rows) and skip every
+document that has a current label under the classifier's label name.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ORDERS = ("random", "nearest")
+MAX_QUERIES = 256  # the most recently labelled documents that steer "nearest"
+
+
+def labelling_queue(
+    workspace, candidates: Sequence[str], name: str, order: str = "random", seed: int = 0, limit: int = 200
+) -> list[str]:
+    """Up to `limit` ids of `candidates` that have no current `name` label, in `order`."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown queue order {order!r}; choose one of {', '.join(ORDERS)}")
+    labelled = workspace.labels.current(name)["doc_id"].to_pylist()
+    done = set(labelled)
+    shuffled = _random_unlabelled(candidates, done, seed, limit)
+    if order == "random" or not labelled or not shuffled:
+        return shuffled
+    index = workspace.vector_index()
+    steering = [index.positions[i] for i in labelled[-MAX_QUERIES:] if i in index.positions]
+    allowed = np.array([index.positions[i] for i in dict.fromkeys(candidates)
+                        if i not in done and i in index.positions], dtype=np.int64)
+    if not steering or not len(allowed):
+        return shuffled
+    queries = np.vstack([index.index.reconstruct(int(p)) for p in steering]).astype(np.float32)
+    scores, positions = index.search(queries, min(limit, len(allowed)), allowed)
+    best: dict[int, float] = {}
+    for p, s in zip(positions.ravel(), scores.ravel()):
+        if p >= 0 and s > best.get(int(p), -np.inf):
+            best[int(p)] = float(s)
+    nearest = [index.ids[p] for p in sorted(best, key=best.get, reverse=True)]
+    chosen = set(nearest)
+    return (nearest + [i for i in shuffled if i not in chosen])[:limit]
+
+
+def _random_unlabelled(candidates: Sequence[str], done: set[str], seed: int, limit: int) -> list[str]:
+    """`limit` unlabelled candidates in a seeded random order, without walking all of
+    a million candidates when the first few hundred suffice."""
+    found: dict[str, None] = {}
+    if limit <= 0:
+        return []
+    for i in np.random.default_rng(seed).permutation(len(candidates)):
+        doc_id = candidates[int(i)]
+        if doc_id not in done:
+            found[doc_id] = None
+            if len(found) == limit:
+                break
+    return list(found)
+
+
+# ---- active learning: a classifier's queue -----------------------------------------
+
+
+def unlabelled_scores(workspace, name: str, candidates: Sequence[str] | None = None) -> tuple[pa.Array, np.ndarray]:
+    """Ids (docs order) and scores of the documents without a current label under the
+    classifier's label, among `candidates` when given."""
+    # Deferred: the classifiers package re-exports `uncertain` and `likely_positive` from here.
+    from indexing.curate.classifiers import storage
+    from indexing.curate.classifiers.model import ClassifierError
+    from indexing.curate.classifiers.training import column_trained_at
+
+    classifier = storage.load(workspace.root, name)
+    column = classifier.column
+    written = column_trained_at(workspace, column)
+    if written != classifier.trained_at:
+        state = "is missing" if written is None else f"holds the scores of the version trained at {written}"
+        raise ClassifierError(f"column {column!r} {state}, not of classifier {name!r} trained at "
+                              f"{classifier.trained_at}; write it again with rescore(ws, {name!r}) or `loupe train`")
+    table = workspace.store.read_docs(columns=["id", column])
+    labelled = workspace.labels.current(classifier.label)["doc_id"].combine_chunks()
+    keep = pc.invert(pc.is_in(table["id"], value_set=labelled))
+    if candidates is not None:
+        keep = pc.and_(keep, pc.is_in(table["id"], value_set=pa.array(list(candidates), pa.string())))
+    table = table.filter(keep)
+    missing = table[column].null_count
+    if missing:
+        raise ClassifierError(f"{missing:,} unlabelled documents have no {column} (added after {name!r} was "
+                              f"trained?); score them with rescore(ws, {name!r}) or `loupe train`")
+    return table["id"].combine_chunks(), table[column].to_numpy().astype(np.float64)
+
+
+def _first(ids: pa.Array, key: np.ndarray, limit: int) -> list[str]:
+    if limit <= 0:
+        return []
+    order = np.argsort(key, kind="stable")[:limit]  # ties keep docs order
+    return ids.take(pa.array(order)).to_pylist()
+
+
+def uncertain(workspace, name: str, candidates: Sequence[str] | None = None, limit: int = 50) -> list[str]:
+    """Up to `limit` unlabelled documents with the score nearest 0.5, most uncertain first."""
+    ids, scores = unlabelled_scores(workspace, name, candidates)
+    return _first(ids, np.abs(scores - 0.5), limit)
+
+
+def likely_positive(workspace, name: str, candidates: Sequence[str] | None = None, limit: int = 50) -> list[str]:
+    """Up to `limit` unlabelled documents with the highest scores, highest first."""
+    ids, scores = unlabelled_scores(workspace, name, candidates)
+    return _first(ids, -scores, limit)

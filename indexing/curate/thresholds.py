@@ -1,0 +1,252 @@
+"""Thresholds on numeric columns: what a cut keeps and removes, fast enough to drag.
+
+The filter panel shows, for every numeric column, a histogram, the documents and
+tokens a threshold keeps and removes, and a few documents on either side of the
+cut. All of it is numpy over columns already in memory, so a slider move costs
+milliseconds even on a million rows; only the final predicate goes to the engine.
+A threshold can also be set as a share of the corpus ("keep the top 10%" of a score).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from indexing.workspace.sql import quote_identifier
+
+# Numeric columns that are bookkeeping or geometry, not something a curator thresholds.
+NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster", "dup_group"})
+
+
+def percentile_threshold(scores: np.ndarray, keep_top: float) -> float:
+    """The score `t` such that `score >= t` keeps the top `keep_top` share of `scores`:
+    ceil(keep_top * n) documents (at least one), more only when scores tie at `t`.
+    NaN (a document without a score) is never kept and does not count in n.
+
+    keep_top=0.10 over the scores 0, 1, ..., 99 gives 90 (ten scores are >= 90)."""
+    if not isinstance(keep_top, (int, float)) or not 0 < keep_top <= 1:
+        raise ValueError(f"keep_top must be a share in (0, 1], e.g. 0.1 for the top 10%, not {keep_top!r}")
+    values = np.asarray(scores, dtype=np.float64).ravel()
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        raise ValueError("no scores to take a percentile of")
+    keep = min(len(values), max(1, math.ceil(keep_top * len(values) - 1e-9)))
+    return float(np.partition(values, len(values) - keep)[len(values) - keep])
+
+
+def numeric_columns(schema: pa.Schema) -> list[str]:
+    """Every column a rule can threshold: signals now, scores later, with no list to keep."""
+    return [
+        f.name for f in schema
+        if f.name not in NOT_FILTERABLE and (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
+    ]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Keep documents whose `column` lies in [low, high]; None leaves that side open."""
+
+    column: str
+    low: float | None = None
+    high: float | None = None
+
+    def mask(self, values: np.ndarray) -> np.ndarray:
+        keep = ~np.isnan(values)  # a missing value fails any bound that is set
+        if self.low is None and self.high is None:
+            return np.ones(len(values), dtype=bool)
+        if self.low is not None:
+            keep &= values >= self.low
+        if self.high is not None:
+            keep &= values <= self.high
+        return keep
+
+    def predicate(self) -> str:
+        name = quote_identifier(self.column)
+        parts = []
+        if self.low is not None:
+            parts.append(f"{name} >= {_literal(self.low)}")
+        if self.high is not None:
+            parts.append(f"{name} <= {_literal(self.high)}")
+        return " AND ".join(parts)
+
+
+def _literal(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def combined_predicate(rules: list[Rule], extra: str | None = None) -> str | None:
+    """The one SQL predicate the map, search and export share (rules AND-ed)."""
+    parts = [f"({p})" for p in (r.predicate() for r in rules) if p]
+    if extra and extra.strip():
+        parts.append(f"({extra.strip()})")
+    return " AND ".join(parts) or None
+
+
+@dataclass(frozen=True)
+class CutSummary:
+    kept_docs: int
+    kept_tokens: int
+    removed_docs: int
+    removed_tokens: int
+
+
+def summarize(keep: np.ndarray, tokens: np.ndarray) -> CutSummary:
+    kept_tokens = int(tokens[keep].sum())
+    return CutSummary(int(keep.sum()), kept_tokens, int((~keep).sum()), int(tokens.sum()) - kept_tokens)
+
+
+def histogram(values: np.ndarray, bins: int = 60, log: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, edges) over the finite values; log-spaced bins for long-tailed positive columns."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    low, high = float(finite.min()), float(finite.max())
+    if low == high:
+        return np.array([finite.size]), np.array([low, high])
+    if log is None:
+        log = low > 0 and high / low > 1000
+    edges = np.geomspace(low, high, bins + 1) if log else np.linspace(low, high, bins + 1)
+    counts, _ = np.histogram(finite, bins=edges)
+    return counts, edges
+
+
+def near_threshold(values: np.ndarray, threshold: float, k: int = 3,
+                   order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the k documents just below and the k just at or above `threshold`;
+    `order` (argsort of `values`, NaN last) saves the sort when the caller keeps one."""
+    return near_in_sorted(*sorted_finite(values, order), threshold, k)
+
+
+def sorted_finite(values: np.ndarray, order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, values) of the finite values in ascending order: what `near_in_sorted`
+    searches, worth keeping per column (the gather alone is milliseconds a million rows)."""
+    if order is None:
+        order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    finite = ~np.isnan(ordered)
+    return order[finite], ordered[finite]
+
+
+def near_in_sorted(order: np.ndarray, ordered: np.ndarray, threshold: float, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """`near_threshold` over a column already sorted by `sorted_finite`."""
+    cut = int(np.searchsorted(ordered, threshold, side="left"))
+    return order[max(0, cut - k):cut][::-1], order[cut:cut + k]
+
+
+def as_float(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A numeric column as float64 with NaN for nulls (what every function here takes)."""
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64) if len(column) else np.zeros(0)
+
+
+def default_bounds(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return (0.0, 0.0)
+    return (math.floor(float(finite.min())), math.ceil(float(finite.max())))
+
+
+NO_BIN = np.iinfo(np.uint8).max  # bin index of a missing value; histograms have at most 255 bins
+
+
+def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each value's histogram bin (NO_BIN for NaN), computed once per column so that
+    the kept documents' histogram after a threshold move is one bincount."""
+    bins = max(len(edges) - 1, 0)
+    if bins == 0:
+        return np.full(len(values), NO_BIN, dtype=np.uint8)
+    index = np.searchsorted(edges, values, side="right") - 1
+    index = np.clip(index, 0, bins - 1).astype(np.uint8)
+    index[~np.isfinite(values)] = NO_BIN  # histogram() counts finite values only
+    return index
+
+
+def kept_counts(index: np.ndarray, keep: np.ndarray, bins: int) -> np.ndarray:
+    """The histogram of the kept documents, over the same bins as the full one."""
+    return np.bincount(index[keep], minlength=NO_BIN + 1)[:bins]
+
+
+class KeptHistograms(Mapping):
+    """column -> counts of the kept documents per bin, each counted when first asked for:
+    a rerun shows a few histograms (the open groups of the Filters tab, or none), and a
+    bincount over a million rows per column was most of a threshold move."""
+
+    def __init__(self, bins_of: dict[str, tuple[np.ndarray, int]], keep: np.ndarray):
+        self._bins_of, self._keep, self._counted = bins_of, keep, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._counted:
+            index, bins = self._bins_of[name]
+            self._counted[name] = kept_counts(index, self._keep, bins)
+        return self._counted[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._bins_of)
+
+    def __len__(self) -> int:
+        return len(self._bins_of)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the filter panel shows after a threshold moves."""
+
+    keep: np.ndarray  # bool per document: every rule holds
+    summary: CutSummary
+    removed_by: dict[str, int]  # rule column -> documents that rule alone removes
+    removed_tokens_by: dict[str, int]  # rule column -> their tokens
+    kept_histograms: Mapping[str, np.ndarray]  # column -> counts of kept documents per bin
+
+
+def evaluate(rules: list[Rule], values_of: dict[str, np.ndarray], tokens: np.ndarray,
+             bins_of: dict[str, tuple[np.ndarray, int]] | None = None,
+             base: np.ndarray | None = None) -> Evaluation:
+    """AND the rules (and `base`, e.g. a label or hand-written predicate's mask) over
+    columns in memory; `bins_of` (column -> (bin_index, bins)) adds kept histograms."""
+    n = len(tokens)
+    keep = np.ones(n, dtype=bool) if base is None else base.copy()
+    removed_by, removed_tokens_by = {}, {}
+    for rule in rules:
+        if rule.low is None and rule.high is None:  # an open rule (a slider at its bounds) cuts nothing
+            removed_by[rule.column] = removed_tokens_by[rule.column] = 0
+            continue
+        passed = rule.mask(values_of[rule.column])
+        removed_by[rule.column] = int(n - np.count_nonzero(passed))
+        removed_tokens_by[rule.column] = int(tokens[~passed].sum()) if removed_by[rule.column] else 0
+        keep &= passed
+    kept = KeptHistograms(bins_of or {}, keep)
+    return Evaluation(keep, summarize(keep, tokens), removed_by, removed_tokens_by, kept)
+
+
+def boolean_columns(schema: pa.Schema) -> list[str]:
+    """Flag columns (e.g. `dup_keep`): the filter panel offers "only where it is true"."""
+    return [f.name for f in schema if pa.types.is_boolean(f.type)]
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """How the active rules' removals overlap: what one cut adds to another."""
+
+    columns: list[str]
+    both: np.ndarray  # both[i, j]: documents removed by rule i and by rule j (the diagonal: by rule i)
+    by_two_or_more: int
+
+
+def overlap(rules: list[Rule], values_of: dict[str, np.ndarray]) -> Overlap:
+    """Pairwise overlap of the documents the set (non-open) rules remove."""
+    cutting = [r for r in rules if r.low is not None or r.high is not None]
+    if not cutting:
+        return Overlap([], np.zeros((0, 0), dtype=np.int64), 0)
+    removed = [np.packbits(~r.mask(values_of[r.column])) for r in cutting]  # 8 documents a byte
+    k = len(removed)
+    both = np.zeros((k, k), dtype=np.int64)
+    for i in range(k):
+        for j in range(i, k):
+            both[i, j] = both[j, i] = int(np.bitwise_count(removed[i] & removed[j]).sum())
+    count = np.zeros(len(removed[0]) * 8, dtype=np.uint8)
+    for packed in removed:
+        count += np.unpackbits(packed)
+    return Overlap([r.column for r in cutting], both, int(np.count_nonzero(count >= 2)))

@@ -1,0 +1,553 @@
+"""Export the curated subset of a workspace, with a manifest, all or nothing.
+
+    from indexing.exports.export import export
+    result = export(ws, "clean-v1", where="tokens > 20 AND quality = 'good'", format="parquet")
+    result.path, result.kept, result.removed, result.manifest
+
+The kept rows are `indexing.curate.selection.select_ids(workspace, where, ids)` (a SQL
+predicate over `docs` and the current labels, intersected with an explicit id
+list), so the export agrees with the map, the table and bulk labels. `docs` is
+read in Arrow batches and filtered with `pyarrow.compute.is_in`, so a million
+rows never sit in memory as Python objects (JSONL converts one batch at a time).
+
+Atomicity: everything is written into a temporary folder next to the target,
+`.<name>.tmp-<random>` in the same parent, every file is fsynced, and only then
+is the folder renamed to its final name (one `rename`, atomic on a POSIX file
+system), and the parent fsynced. An error removes the temporary folder; a kill
+leaves it behind, never a folder under the final name. A later export into the
+same parent removes such leftovers once nothing in them has changed for an
+hour (`STALE_AFTER_S`); a younger one may belong to an export still running, so
+it is left alone. Only folders with Loupe's marker file (or manifest) inside are removed.
+An export never overwrites: a target that exists is a `FileExistsError`.
+
+Layout of an export folder:
+
+    manifest.json             what was exported, from what, and how much (below)
+    part-00000.jsonl ...      format "jsonl": one JSON object per line, UTF-8
+    part-00000.parquet ...    format "parquet"
+    data-00000-of-0000N.arrow, dataset_info.json, state.json
+                              format "hf": `datasets.load_from_disk(path)` reads it
+    removed/                  with include_removed=True: the complement, same format
+
+Files are always numbered, even when there is only one (`shard_rows=None`), and
+an empty selection still writes one (empty) file, so a reader can always glob
+`part-*`. With `shard_rows=N` each file holds at most N rows: JSONL and Parquet
+fill files of exactly N in order (25 rows, N=10: 10, 10, 5); "hf" lets
+`save_to_disk` cut ceil(rows/N) contiguous shards of near-equal size (9, 8, 8).
+
+`manifest.json` (`manifest_version` 1; fields are only ever added):
+`name`, `created_at` (UTC ISO), `loupe_version`, `format`, `columns`,
+`predicate` (the `where` string or null), `ids_given` (number of distinct ids
+passed, or null), `shard_rows`, `files` ([{path (relative, "/"-separated,
+`removed/...` for the complement), rows, bytes}], data files only),
+`kept` and `removed` ({documents, tokens}: the sum of the `tokens` column),
+`labels` (current label counts, name -> value -> count), `workspace`
+({path, lance_version, labels_version, model, dimension}) and `include_removed`.
+The export reads `docs` at one version (`lance_version`) and the labels at one
+version (`labels_version`): the rows a label predicate selects and the `labels`
+counts come from the same snapshot, whatever other sessions label meanwhile.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from indexing import __version__
+from indexing.progress import Quiet, Reporter
+from indexing.workspace.store import DOCS, LABELS, Store
+
+MANIFEST_VERSION = 1
+MANIFEST = "manifest.json"
+FORMATS = ("jsonl", "parquet", "hf")
+# Columns of `docs` that are Loupe's plumbing, not part of a curated corpus.
+INTERNAL_COLUMNS = frozenset({"vector", "_source", "_ordinal", "_line", "x", "y"})
+REMOVED_DIR = "removed"
+BATCH_ROWS = 4096
+STALE_AFTER_S = 3600
+_MARKER = ".loupe-export-in-progress"
+_TMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{16}$")
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    manifest: dict
+    kept: int
+    removed: int
+
+
+# ---- JSON for Arrow values --------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date, dtime)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return str(value)  # exact, unlike a float
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()  # as ingest stores bytes
+    raise TypeError(f"cannot write a {type(value).__name__} as JSON")
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities are not JSON: they become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json_line(row: dict) -> str:
+    try:
+        return json.dumps(row, ensure_ascii=False, allow_nan=False, default=_json_default)
+    except ValueError:
+        return json.dumps(_finite(row), ensure_ascii=False, allow_nan=False, default=_json_default)
+
+
+# ---- writers ----------------------------------------------------------------
+
+
+class _JsonlFile:
+    suffix = "jsonl"
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.out = open(path, "w", encoding="utf-8", newline="\n")
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.out.write("".join(_json_line(row) + "\n" for row in batch.to_pylist()))
+
+    def close(self) -> None:
+        self.out.flush()
+        os.fsync(self.out.fileno())
+        self.out.close()
+
+    def abort(self) -> None:
+        self.out.close()
+
+
+class _ParquetFile:
+    suffix = "parquet"
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.path = path
+        self.writer = pq.ParquetWriter(str(path), schema)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.writer.write_batch(batch)
+
+    def close(self) -> None:
+        self.writer.close()
+        _fsync(self.path)
+
+    def abort(self) -> None:
+        self.writer.close()
+
+
+class _Shards:
+    """Rows into part-00000.<suffix>, part-00001... of at most `shard_rows` rows each."""
+
+    def __init__(self, folder: Path, relative: str, file_type, schema: pa.Schema, shard_rows: int | None):
+        self.folder, self.relative, self.file_type = folder, relative, file_type
+        self.schema, self.shard_rows = schema, shard_rows
+        self.files: list[dict] = []
+        self.rows = 0
+        self._current = None
+        self._current_rows = 0
+
+    def _open(self) -> None:
+        name = f"part-{len(self.files):05d}.{self.file_type.suffix}"
+        self._path = self.folder / name
+        self._current = self.file_type(self._path, self.schema)
+        self._current_rows = 0
+
+    def _close_file(self) -> None:
+        """A file is complete: flush, fsync and record it."""
+        self._current.close()
+        self._current = None
+        self.files.append({
+            "path": f"{self.relative}{self._path.name}",
+            "rows": self._current_rows,
+            "bytes": self._path.stat().st_size,
+        })
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        while batch.num_rows:
+            if self._current is None:
+                self._open()
+            room = batch.num_rows if self.shard_rows is None else self.shard_rows - self._current_rows
+            part = batch.slice(0, room)
+            self._current.write(part)
+            self._current_rows += part.num_rows
+            self.rows += part.num_rows
+            batch = batch.slice(part.num_rows)
+            if self.shard_rows is not None and self._current_rows >= self.shard_rows:
+                self._close_file()
+
+    def close(self) -> list[dict]:
+        if self._current is not None or not self.files:
+            if self._current is None:
+                self._open()  # an empty selection still gets one (empty) file
+            self._close_file()
+        return self.files
+
+    def abort(self) -> None:
+        if self._current is not None:
+            self._current.abort()
+            self._current = None
+
+
+class _HfDataset:
+    """Arrow stream into a scratch file, then `datasets.Dataset.save_to_disk` (memory-mapped)."""
+
+    def __init__(self, folder: Path, relative: str, schema: pa.Schema, shard_rows: int | None, scratch: Path):
+        self.folder, self.relative, self.shard_rows = folder, relative, shard_rows
+        self.scratch = scratch
+        self._sink = pa.OSFile(str(scratch), "wb")
+        self._writer = pa.ipc.new_stream(self._sink, schema)
+        self.rows = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows:
+            self._writer.write_batch(batch)
+            self.rows += batch.num_rows
+
+    def close(self) -> list[dict]:
+        import datasets
+
+        self._writer.close()
+        self._sink.close()
+        shards = 1 if self.shard_rows is None else max(1, math.ceil(self.rows / self.shard_rows))
+        dataset = datasets.Dataset.from_file(str(self.scratch))
+        bars_were_off = getattr(datasets, "are_progress_bars_disabled", lambda: False)()
+        datasets.disable_progress_bars()  # Loupe reports progress its own way
+        try:
+            dataset.save_to_disk(str(self.folder), num_shards=shards)
+        finally:
+            if not bars_were_off:
+                datasets.enable_progress_bars()
+            del dataset
+        self.scratch.unlink()
+        state = json.loads((self.folder / "state.json").read_text(encoding="utf-8"))
+        files = []
+        for entry in state["_data_files"]:
+            path = self.folder / entry["filename"]
+            with pa.memory_map(str(path)) as source:
+                rows = pa.ipc.open_stream(source).read_all().num_rows
+            files.append({"path": f"{self.relative}{path.name}", "rows": rows, "bytes": path.stat().st_size})
+        return files
+
+    def abort(self) -> None:
+        try:
+            self._writer.close()
+        finally:
+            self._sink.close()
+
+
+def _sink(format: str, folder: Path, relative: str, schema: pa.Schema, shard_rows, scratch: Path):
+    folder.mkdir(parents=True, exist_ok=True)
+    if format == "hf":
+        return _HfDataset(folder, relative, schema, shard_rows, scratch)
+    return _Shards(folder, relative, _JsonlFile if format == "jsonl" else _ParquetFile, schema, shard_rows)
+
+
+# ---- files and folders ------------------------------------------------------
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _, files in os.walk(root):
+        for name in files:
+            _fsync(Path(folder) / name)
+        _fsync(Path(folder))
+
+
+def _newest_change(root: Path) -> float:
+    newest = root.stat().st_mtime
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            try:
+                newest = max(newest, (Path(folder) / name).lstat().st_mtime)
+            except OSError:
+                pass
+    return newest
+
+
+def remove_stale_temporaries(parent: Path, older_than_s: float = STALE_AFTER_S) -> list[Path]:
+    """Remove temporary export folders left by killed exports in `parent`.
+
+    Only `.<name>.tmp-<hex>` folders holding Loupe's marker file (or, once complete
+    but not yet renamed, its manifest), in which nothing
+    has changed for `older_than_s` seconds, are removed (a younger one may belong to
+    an export that is still running). Returns the folders removed.
+    """
+    removed = []
+    if not Path(parent).is_dir():
+        return removed
+    now = time.time()
+    for entry in Path(parent).iterdir():
+        try:
+            if not (_TMP_NAME.match(entry.name) and entry.is_dir() and not entry.is_symlink()
+                    and ((entry / _MARKER).is_file() or (entry / MANIFEST).is_file())):
+                continue
+            if now - _newest_change(entry) < older_than_s:
+                continue
+            shutil.rmtree(entry)
+            removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
+def _default_name(exports: Path) -> str:
+    base = "export-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name, n = base, 1
+    while (exports / name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name \
+            or "\0" in name or name.startswith("."):
+        raise ValueError(f"export name {name!r} must be a plain folder name (no '/', not starting with '.')")
+
+
+# ---- the export -------------------------------------------------------------
+
+
+def _columns(schema: pa.Schema, columns: Sequence[str] | None) -> list[str]:
+    available = schema.names
+    if columns is None:
+        return [n for n in available if n not in INTERNAL_COLUMNS]
+    if isinstance(columns, str):
+        raise ValueError(f"columns must be a list of names, not the string {columns!r}")
+    columns = list(columns)
+    if not columns:
+        raise ValueError("columns is empty; leave it out for the default columns")
+    unknown = [c for c in columns if c not in available]
+    if unknown:
+        raise ValueError(f"unknown column(s) {', '.join(map(repr, unknown))}; "
+                         f"available columns: {', '.join(available)}")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise ValueError(f"column(s) given twice: {', '.join(repeated)}")
+    return columns
+
+
+class _StoreAt(Store):
+    """A workspace's store whose `docs` and `labels` tables read at fixed versions, so
+    that every read of one export sees the same rows and the same labels, whatever
+    other sessions write meanwhile (a checked-out LanceDB table is read-only)."""
+
+    def __init__(self, store: Store, versions: dict[str, int]):
+        self.__dict__.update(store.__dict__)
+        self.versions = versions
+
+    def table(self, name: str):
+        table = super().table(name)
+        if name in self.versions:
+            table.checkout(self.versions[name])
+        return table
+
+
+def _at_versions(workspace, docs_version: int):
+    """A view of `workspace` at `docs_version` of docs and the current version of the
+    labels: the selection by label and the manifest's label counts both read it."""
+    versions = {DOCS: docs_version}
+    labels_version = workspace.labels.version()
+    if labels_version:
+        versions[LABELS] = labels_version
+    snapshot = copy.copy(workspace)
+    snapshot.store = _StoreAt(workspace.store, versions)
+    return snapshot
+
+
+def _kept_ids(workspace, where: str | None, ids: Sequence[str] | None) -> list[str]:
+    from indexing.curate.selection import select_ids
+
+    try:
+        return select_ids(workspace, where=where, ids=ids)
+    except ValueError:  # SelectionError names the predicate and the available columns
+        raise
+    except Exception as error:  # anything else a bad predicate may provoke, as a ValueError
+        if where is None:
+            raise
+        raise ValueError(f"cannot export with the predicate {where!r}: {error}") from error
+
+
+def export(
+    workspace,
+    name: str | None = None,
+    *,
+    where: str | None = None,
+    ids: Sequence[str] | None = None,
+    format: str = "jsonl",
+    columns: Sequence[str] | None = None,
+    shard_rows: int | None = None,
+    include_removed: bool = False,
+    out: str | Path | None = None,
+    progress: Reporter | None = None,
+) -> ExportResult:
+    """Write the documents selected by `where` and `ids` to a new export folder.
+
+    `where` is a SQL predicate over `docs` columns and current-label columns; `ids`
+    an explicit id list (both: the intersection; neither: every document).
+    `format` is "jsonl", "parquet" or "hf" (`datasets.Dataset.save_to_disk`).
+    `columns` defaults to every `docs` column but Loupe's internal ones (vector,
+    _source, _ordinal, _line, x, y). `shard_rows` caps the rows per file.
+    `include_removed` also writes the complement under `removed/`. The folder is
+    `out`, or WORKSPACE/exports/<name> (name default: export-<UTC time>).
+
+    Bad arguments (format, columns, predicate, name, shard_rows) raise ValueError
+    before anything is written; an existing target raises FileExistsError. The
+    folder appears whole or not at all (see the module docstring); leftovers of
+    killed exports in the same parent are removed once an hour old.
+    """
+    progress = progress or Quiet()
+    # ---- everything that can be wrong is checked before anything is written
+    if format not in FORMATS:
+        raise ValueError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
+    if shard_rows is not None and (isinstance(shard_rows, bool) or not isinstance(shard_rows, int) or shard_rows < 1):
+        raise ValueError(f"shard_rows must be a positive integer or None, not {shard_rows!r}")
+    if isinstance(ids, str):
+        raise ValueError("ids must be a list of ids, not a single string")
+    store = workspace.store
+    if not store.has("docs"):
+        raise ValueError(f"{workspace.root} holds no documents yet; run `loupe index` first")
+    dataset = store.table("docs").to_lance()  # one version for the whole export
+    schema = dataset.schema
+    wanted = _columns(schema, columns)
+    if name is not None:
+        _check_name(name)
+    if out is not None:
+        target = Path(out)
+        name = name or target.name
+    else:
+        exports = Path(workspace.root) / "exports"
+        name = name or _default_name(exports)
+        target = exports / name
+    if target.exists() or target.is_symlink():
+        raise FileExistsError(f"{target} already exists; an export never overwrites another")
+    snapshot = _at_versions(workspace, dataset.version)  # selection and manifest agree
+    kept_ids = None if where is None and ids is None else _kept_ids(snapshot, where, ids)
+    labels = snapshot.labels.counts()
+    labels_version = snapshot.store.versions.get(LABELS, 0)
+    total = dataset.count_rows()
+
+    # ---- write into a temporary folder next to the target
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(parent)
+    temporary = parent / f".{target.name}.tmp-{secrets.token_hex(8)}"
+    temporary.mkdir()
+    try:
+        (temporary / _MARKER).write_text(f"pid {os.getpid()}\n", encoding="utf-8")
+        has_tokens = "tokens" in schema.names
+        scan = list(dict.fromkeys([*wanted, "id"] + (["tokens"] if has_tokens else [])))
+        out_schema = pa.schema([schema.field(c) for c in wanted])
+        scratch = temporary / ".scratch"  # "hf" stages its rows here (not in the dataset's own folder)
+        if format == "hf":
+            scratch.mkdir()
+        kept_sink = _sink(format, temporary, "", out_schema, shard_rows, scratch / "kept.arrow")
+        removed_sink = (_sink(format, temporary / REMOVED_DIR, f"{REMOVED_DIR}/", out_schema, shard_rows,
+                              scratch / "removed.arrow") if include_removed else None)
+        value_set = None if kept_ids is None else pa.array(list(kept_ids), pa.string())
+        sums = {"kept": [0, 0], "removed": [0, 0]}  # documents, tokens
+        sinks = [s for s in (kept_sink, removed_sink) if s is not None]
+        try:
+            with progress.stage("export", total) as advance:
+                for batch in dataset.to_batches(columns=scan, batch_size=BATCH_ROWS):
+                    if value_set is None:
+                        mask = pa.array([True] * batch.num_rows, pa.bool_())
+                    else:
+                        mask = pc.fill_null(pc.is_in(batch.column("id"), value_set=value_set), False)
+                    for side, keep, sink in (("kept", mask, kept_sink), ("removed", pc.invert(mask), removed_sink)):
+                        # counts come from the mask and `tokens` alone; only written rows are copied
+                        sums[side][0] += int(pc.sum(pc.cast(keep, pa.int64())).as_py() or 0)
+                        if has_tokens:
+                            sums[side][1] += int(pc.sum(batch.column("tokens").filter(keep)).as_py() or 0)
+                        if sink is not None:
+                            sink.write(batch.select(wanted).filter(keep))
+                    advance(batch.num_rows)
+            files = kept_sink.close()
+            if removed_sink is not None:
+                files += removed_sink.close()
+            if scratch.exists():
+                shutil.rmtree(scratch)
+        except BaseException:
+            for sink in sinks:
+                try:
+                    sink.abort()
+                except Exception:
+                    pass
+            raise
+        manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "name": name,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "loupe_version": __version__,
+            "format": format,
+            "columns": wanted,
+            "predicate": where,
+            "ids_given": None if ids is None else len(set(ids)),
+            "shard_rows": shard_rows,
+            "files": files,
+            "kept": {"documents": sums["kept"][0], "tokens": sums["kept"][1] if has_tokens else None},
+            "removed": {"documents": sums["removed"][0], "tokens": sums["removed"][1] if has_tokens else None},
+            "labels": labels,
+            "workspace": {
+                "path": str(Path(workspace.root).resolve()),
+                "lance_version": dataset.version,
+                "labels_version": labels_version,
+                "model": workspace.state.model,
+                "dimension": workspace.state.dimension,
+            },
+            "include_removed": include_removed,
+        }
+        (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                          encoding="utf-8")
+        (temporary / _MARKER).unlink()
+        _fsync_tree(temporary)
+        if target.exists() or target.is_symlink():
+            raise FileExistsError(f"{target} appeared while exporting; an export never overwrites another")
+        try:
+            os.rename(temporary, target)
+        except OSError as error:
+            if target.exists():
+                raise FileExistsError(f"{target} appeared while exporting; an export never overwrites another") \
+                    from error
+            raise
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    _fsync(parent)
+    return ExportResult(target, manifest, manifest["kept"]["documents"], manifest["removed"]["documents"])

@@ -1,0 +1,418 @@
+"""The ingest pass: sources -> validated rows -> signals -> vectors -> `docs`.
+
+Ingest, signals and embedding run as one streaming pass, one LanceDB commit per
+batch, so a stored row is always complete (text, signals and vector). That is what
+makes a kill -9 harmless: on the next run each source resumes after the highest
+ordinal it has stored, and nothing is ever updated in place.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from indexing.ingest.columns import SIGNALS, FieldNames, align, field_columns, overflow_text, seed_fields
+from indexing.vectors.embedder import Embedder
+from indexing.signals.language import language_columns
+from indexing.workspace.owned_columns import OVERFLOW_COLUMN
+from indexing.ingest.prefetch import prefetch
+from indexing.progress import Quiet, Reporter
+from indexing.ingest.records import MAX_NESTING, TOO_DEEP, Record, Rejection, SourceError, too_deep
+from indexing.signals.rules import compute_rules
+from indexing.signals.basic import TOKENS, basic_signals
+from indexing.ingest.sources import Source, open_source
+from indexing.workspace.sql import quote_string
+from indexing.workspace.manifest import SourceState, WorkspaceState
+from indexing.workspace.store import Store
+
+ON_ERROR = ("skip", "fail")
+
+
+@dataclass
+class IngestOptions:
+    text_field: str = "text"
+    id_field: str | None = None
+    limit: int | None = None
+    sample: int | None = None
+    seed: int = 0
+    on_error: str = "skip"
+    # Longer texts are rejected, not truncated: a 10 MB "document" is almost always a
+    # dump that a curator wants to see reported rather than silently embedded.
+    max_chars: int = 1_000_000
+    chunk_size: int = 1024
+    # The most source fields that get a column of their own; the fields beyond go into the
+    # JSON object of `extra_fields`, so one very wide record cannot make 100,000 columns.
+    max_fields: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {ON_ERROR}, not {self.on_error!r}")
+        if self.max_fields < 1:
+            raise ValueError(f"max_fields must be at least 1, not {self.max_fields}")
+        if self.limit is not None and self.sample is not None:
+            raise ValueError("use either limit or sample, not both")
+
+
+class IngestError(Exception):
+    """Raised under on_error='fail' at the first bad record or source."""
+
+
+@dataclass
+class IndexReport:
+    """What one `index` run did; the CLI prints it as the summary table."""
+
+    rows_read: int = 0
+    rows_stored: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+    warnings: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    log: str | None = None
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+    def timed(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+
+class RejectionLog:
+    """Every rejection, one JSON line each, in `logs/` of the workspace (append-only)."""
+
+    def __init__(self, root: Path, report: IndexReport, on_error: str):
+        self.root, self.report, self.on_error = root, report, on_error
+        self._file = None
+
+    def __call__(self, rejection: Rejection) -> None:
+        self.report.rejected[rejection.reason] += 1
+        if len(self.report.examples) < 20:
+            self.report.examples.append(str(rejection))
+        if self._file is None:
+            logs = self.root / "logs"
+            logs.mkdir(exist_ok=True)
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            path = logs / f"rejected-{stamp}.jsonl"
+            self._file = path.open("a", encoding="utf-8")
+            self.report.log = str(path)
+        self._file.write(json.dumps(rejection.__dict__, ensure_ascii=False) + "\n")
+        self._file.flush()
+        if self.on_error == "fail":
+            raise IngestError(str(rejection))
+
+    def close(self) -> None:
+        if self._file:
+            self._file.close()
+
+
+@dataclass
+class _Plan:
+    """One source of this run: where to resume and which ordinals to take."""
+
+    source: Source
+    state: SourceState
+    start: int
+    total: int
+    take: int | frozenset[int] | None = None  # None: all; int: ordinals below; set: these
+
+    def wanted(self, ordinal: int) -> bool:
+        if self.take is None:
+            return True
+        if isinstance(self.take, int):
+            return ordinal < self.take
+        return ordinal in self.take
+
+    def selected(self) -> int:
+        if self.take is None:
+            return self.total
+        if isinstance(self.take, int):
+            return min(self.take, self.total)
+        return len(self.take)
+
+    def remaining(self) -> int:
+        if isinstance(self.take, frozenset):
+            return sum(1 for o in self.take if o >= self.start)
+        return max(0, self.selected() - self.start)
+
+
+@dataclass
+class _Chunk:
+    plan: _Plan
+    ids: list[str]
+    texts: list[str]
+    ordinals: list[int]
+    lines: list[int]
+    columns: dict[str, pa.Array]
+    new_fields: list[pa.Field]
+    tokens: list[int]
+    last: bool
+    fields_added: list[tuple[str, str]] = field(default_factory=list)  # (source field, column)
+
+
+def _id_prefix(path: str) -> str:
+    """Ids from file and line are `<path as given>:<line>`, fixed at first ingest."""
+    return Path(path).as_posix().rstrip("/")
+
+
+class Ingest:
+    """One run of the ingest pass over some sources into one workspace."""
+
+    def __init__(
+        self,
+        root: Path,
+        state: WorkspaceState,
+        store: Store,
+        embedder: Embedder,
+        options: IngestOptions,
+        report: IndexReport,
+        progress: Reporter | None = None,
+    ):
+        self.root, self.state, self.store = root, state, store
+        self.embedder, self.options, self.report = embedder, options, report
+        self.progress = progress or Quiet()
+        self.reject = RejectionLog(root, report, options.on_error)
+
+    # ---- planning (main thread) --------------------------------------------
+
+    def plan(self, paths: list[str]) -> list[_Plan]:
+        plans: list[_Plan] = []
+        for path in paths:
+            try:
+                source = open_source(path, self.options.text_field)
+            except SourceError as error:
+                self.reject(Rejection(str(path), 0, "unreadable source", error.reason))
+                continue
+            fingerprint = source.fingerprint()
+            known = self.state.sources.get(source.key)
+            if known and known.complete and known.fingerprint == fingerprint:
+                self.report.notes.append(f"{path}: already indexed, unchanged")
+                continue
+            if known is None:
+                known = SourceState(source.path, source.kind, _id_prefix(source.path), fingerprint)
+                self.state.sources[source.key] = known
+            elif known.fingerprint != fingerprint:
+                self.report.notes.append(f"{path}: changed since it was indexed; reading new records")
+                known.fingerprint, known.complete = fingerprint, False
+            total = source.count()
+            plans.append(_Plan(source, known, self._resume_point(source.key), total))
+            if total == 0:
+                self.reject(Rejection(str(path), 0, "empty source", "no records"))
+        self.state.save(self.root)
+        self._select(plans)
+        return plans
+
+    def _resume_point(self, key: str) -> int:
+        stored = self.store.read_docs(where=f"_source = {quote_string(key)}", columns=["_ordinal"])
+        if stored.num_rows == 0:
+            return 0
+        return int(pc.max(stored.column("_ordinal")).as_py()) + 1
+
+    def _select(self, plans: list[_Plan]) -> None:
+        """Apply --limit / --sample over the sources of this run, deterministically."""
+        if self.options.limit is not None:
+            left = self.options.limit
+            for plan in plans:
+                plan.take = min(left, plan.total)
+                left -= plan.take
+        elif self.options.sample is not None:
+            sizes = [p.total for p in plans]
+            chosen = np.random.default_rng(self.options.seed).choice(
+                sum(sizes), size=min(self.options.sample, sum(sizes)), replace=False
+            )
+            offsets = np.cumsum([0, *sizes])
+            for i, plan in enumerate(plans):
+                mine = chosen[(chosen >= offsets[i]) & (chosen < offsets[i + 1])] - offsets[i]
+                plan.take = frozenset(int(o) for o in mine)
+
+    # ---- producing chunks (prefetch thread) ---------------------------------
+
+    def _validate(self, record: Record, plan: _Plan, seen: dict[str, str]) -> tuple[str, str] | None:
+        """(id, text) for a good record; a bad one is rejected and gives None."""
+        opts = self.options
+        fields = record.fields
+        if record.error is not None:
+            reason, _, detail = record.error.partition(": ")
+            self.reject(Rejection(record.file, record.line, reason, detail))
+            return None
+        if too_deep(fields):
+            self.reject(Rejection(record.file, record.line, TOO_DEEP, f"more than {MAX_NESTING} levels"))
+            return None
+        text = fields.get(opts.text_field)
+        if text is None:
+            self.reject(Rejection(record.file, record.line, f"no '{opts.text_field}' field"))
+            return None
+        if not isinstance(text, str):
+            self.reject(Rejection(record.file, record.line, "text is not a string", type(text).__name__))
+            return None
+        if not text.strip():
+            self.reject(Rejection(record.file, record.line, "empty text"))
+            return None
+        if len(text) > opts.max_chars:
+            detail = f"{len(text):,} characters > max_chars {opts.max_chars:,}"
+            self.reject(Rejection(record.file, record.line, "text too long", detail))
+            return None
+        if opts.id_field:
+            raw_id = fields.get(opts.id_field)
+            missing = raw_id is None or str(raw_id) == ""
+            if missing and not plan.source.path_ids:
+                self.reject(Rejection(record.file, record.line, f"no '{opts.id_field}' field"))
+                return None
+            # a whole file without an id of its own (a text file) is known by its path
+            doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}" if missing else str(raw_id)
+        else:
+            doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}:{record.line}"
+        first = seen.get(doc_id)
+        if first is not None:
+            self.reject(Rejection(record.file, record.line, "duplicate id", f"{doc_id!r} first seen {first}"))
+            return None
+        seen[doc_id] = record.where
+        return doc_id, text
+
+    def _chunks(self, plans: list[_Plan], advance) -> Iterator[_Chunk]:
+        known = {f.name: f.type for f in (self.store.docs_schema() or [])}
+        ids = self.store.read_docs(columns=["id"]).column("id").to_pylist() if known else []
+        self._stored_before, self._noted = len(ids), False
+        seen = dict.fromkeys(ids, "in the workspace")
+        consumed = {self.options.text_field, self.options.id_field}
+        for plan in plans:
+            rows: list[tuple[str, str, Record]] = []
+            started = time.perf_counter()
+            for record in plan.source.records(plan.start):
+                if isinstance(plan.take, int) and record.ordinal >= plan.take:
+                    break
+                if not plan.wanted(record.ordinal):
+                    continue
+                self.report.rows_read += 1
+                advance(1)
+                good = self._validate(record, plan, seen)
+                if good:
+                    rows.append((*good, record))
+                if len(rows) >= self.options.chunk_size:
+                    self.report.timed("ingest", time.perf_counter() - started)
+                    yield self._build(plan, rows, known, consumed, last=False)
+                    rows, started = [], time.perf_counter()
+            self.report.timed("ingest", time.perf_counter() - started)
+            yield self._build(plan, rows, known, consumed, last=True)
+
+    def _build(self, plan, rows, known, consumed, last: bool) -> _Chunk:
+        started = time.perf_counter()
+        texts = [text for _, text, _ in rows]
+        fields = []
+        for _, _, record in rows:
+            stored, extra = self.names.split(record.fields, consumed)
+            if extra:
+                stored[OVERFLOW_COLUMN] = overflow_text(extra)
+                self.report.warnings[
+                    f"fields beyond max_fields {self.options.max_fields:,} kept as JSON in column '{OVERFLOW_COLUMN}'"
+                ] += 1
+            fields.append(stored)
+        columns, new_fields = field_columns(fields, known, self.report.warnings)
+        known.update({f.name: f.type for f in new_fields})
+        signals = {**basic_signals(texts), **compute_rules(texts), **language_columns(texts)}
+        for name, values in signals.items():
+            if name not in known:  # a table from before these signals gains the column
+                new_fields.append(pa.field(name, values.type))
+                known[name] = values.type
+                if self._stored_before and name in SIGNALS and not self._noted:
+                    self._noted = True
+                    self.report.notes.append(
+                        f"rule and language columns are new to this workspace: the {self._stored_before:,} rows "
+                        "stored before have none yet; `loupe signals -w WORKSPACE` computes them"
+                    )
+        columns.update(signals)
+        tokens = self.embedder.count_tokens(texts) if texts else []
+        columns[TOKENS] = pa.array(tokens, pa.int64())
+        self.report.timed("signals", time.perf_counter() - started)
+        return _Chunk(
+            plan,
+            [doc_id for doc_id, _, _ in rows],
+            texts,
+            [r.ordinal for _, _, r in rows],
+            [r.line for _, _, r in rows],
+            columns,
+            new_fields,
+            tokens,
+            last,
+            self.names.take_added(),
+        )
+
+    # ---- embedding and writing (main thread) --------------------------------
+
+    def run(self, paths: list[str]) -> None:
+        schema = self.store.docs_schema()
+        if schema is not None and not self.state.fields:  # a workspace from before the record
+            self.state.fields.update(seed_fields(schema.names))
+        # The prefetch thread assigns columns on its own copy; _store records them.
+        self.names = FieldNames(dict(self.state.fields), schema.names if schema else (), self.options.max_fields)
+        plans = self.plan(paths)
+        total = sum(p.remaining() for p in plans)
+        try:
+            with self.progress.stage("read", total) as read, self.progress.stage("embed", total) as embed:
+                for chunk in prefetch(self._chunks(plans, read)):
+                    if chunk.ids:
+                        self._store(chunk, embed)
+                    if chunk.last:
+                        self._finish(chunk.plan)
+            if self.names.overflowed:
+                self.report.notes.append(
+                    f"{len(self.names.overflowed):,} field(s) beyond max_fields {self.options.max_fields:,} are kept "
+                    f"as one JSON object per row in column '{OVERFLOW_COLUMN}'; a larger --max-fields gives "
+                    "new fields columns of their own"
+                )
+        finally:
+            self.reject.close()
+
+    def _record_fields(self, added: list[tuple[str, str]]) -> None:
+        """Record new field -> column pairs in workspace.json before any row uses them."""
+        self.state.fields.update(added)
+        self.state.save(self.root)
+        self.report.notes.extend(
+            f"field {name!r} stored as column {column!r}" for name, column in added if name != column
+        )
+
+    def _store(self, chunk: _Chunk, advance) -> None:
+        if chunk.fields_added:
+            self._record_fields(chunk.fields_added)
+        started = time.perf_counter()
+        vectors = self.embedder.encode(chunk.texts, chunk.tokens, advance)
+        self.report.timed("embed", time.perf_counter() - started)
+        started = time.perf_counter()
+        n = len(chunk.ids)
+        dim = self.embedder.dimension
+        columns: dict[str, Any] = {
+            "id": pa.array(chunk.ids, pa.string()),
+            "text": pa.array(chunk.texts, pa.string()),
+            "_source": pa.array([chunk.plan.source.key] * n, pa.string()),
+            "_ordinal": pa.array(chunk.ordinals, pa.int64()),
+            "_line": pa.array(chunk.lines, pa.int64()),
+            **chunk.columns,
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), dim),
+        }
+        schema = self.store.docs_schema()
+        if schema is None:
+            batch = pa.table(columns)
+        else:
+            if chunk.new_fields:
+                self.store.add_columns(chunk.new_fields)
+                schema = self.store.docs_schema()
+            batch = align(columns, schema, n)
+        self.store.append_docs(batch)
+        self.report.rows_stored += n
+        self.report.timed("ingest", time.perf_counter() - started)
+
+    def _finish(self, plan: _Plan) -> None:
+        plan.state.complete = True
+        plan.state.records = plan.total
+        plan.state.stored = self.store.count(f"_source = {quote_string(plan.source.key)}")
+        plan.state.rejected = max(0, plan.selected() - plan.state.stored)
+        self.state.save(self.root)

@@ -1,0 +1,477 @@
+"""A workspace: one folder that holds everything about one corpus.
+
+This is the public entry point of the engine, for the command line and for
+notebooks alike:
+
+    ws = Workspace.create("my-ws")            # or Workspace.open("my-ws")
+    ws.index(["data.jsonl"])                  # ingest, signals, embed, faiss, map, clusters
+    ws.docs(where="tokens > 100", columns=["id", "text"])
+    ws.search("parse a date string", k=5)     # by meaning, through FAISS
+    ws.keyword_search("timezone", k=5)        # by words, LanceDB full-text search
+    ws.neighbors(doc_id, k=5)
+    ws.labels.add(ids, "quality", "bad")      # append-only label events; ws.labels.undo()
+    ws.select("tokens > 100 AND quality != 'bad'")   # ids of a selection (docs + labels)
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from indexing import __version__
+from indexing.vectors.clustering import choose_k, keywords, kmeans
+from indexing.ingest.columns import seed_fields
+from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
+from indexing.ingest.ingest import IndexReport, Ingest, IngestOptions
+from indexing.curate.label_scheme import load_scheme, save_scheme
+from indexing.curate.labels import Labels
+from indexing.workspace.lock import writer_lock
+from indexing.progress import Quiet, Reporter
+from indexing.vectors.projection import project
+from indexing.curate.selection import select_ids
+from indexing.workspace.sql import sql_list
+from indexing.workspace.manifest import STATE_FILE, WorkspaceError, WorkspaceState
+from indexing.workspace.store import Store
+from indexing.vectors.vector_index import VectorIndex, build_index
+
+# Every stage of the flow, in order. ingest, signals and embed run as one pass; refresh
+# brings the columns computed from the whole corpus (score_*, dup_*) to new rows.
+STAGES = ("ingest", "signals", "embed", "text_index", "faiss", "project", "cluster", "refresh")
+INFO_VERSION = 1
+SCORE = "_score"  # the score column search, keyword_search and neighbors add to docs rows
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _vectors(table: pa.Table) -> np.ndarray:
+    column = table.column("vector").combine_chunks()
+    dim = column.type.list_size
+    return column.values.to_numpy(zero_copy_only=False).reshape(-1, dim)
+
+
+class Workspace:
+    """A corpus on disk: `lance/` (the record), `faiss/`, `workspace.json`, `exports/`."""
+
+    def __init__(self, root: Path, state: WorkspaceState):
+        self.root = Path(root)
+        self.state = state
+        self.store = Store(self.root)
+        self._embedder: Embedder | None = None
+        self._index: VectorIndex | None = None
+
+    # ---- opening ----------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        model: str = DEFAULT_MODEL,
+        text_field: str = "text",
+        id_field: str | None = None,
+        exist_ok: bool = False,
+    ) -> "Workspace":
+        """Make a new, empty workspace folder (the model and field names are fixed here)."""
+        root = Path(path)
+        if (root / STATE_FILE).exists():
+            if exist_ok:
+                return cls.open(root)
+            raise WorkspaceError(f"{root} is already a workspace; use Workspace.open")
+        root.mkdir(parents=True, exist_ok=True)
+        state = WorkspaceState(
+            loupe_version=__version__, model=model, text_field=text_field, id_field=id_field
+        )
+        state.save(root)
+        workspace = cls(root, state)
+        workspace.store.ensure_labels()
+        return workspace
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Workspace":
+        root = Path(path)
+        if not (root / STATE_FILE).exists():
+            raise WorkspaceError(f"{root} is not a Loupe workspace (no {STATE_FILE})")
+        return cls(root, WorkspaceState.load(root))
+
+    def embedder(self, device: str = "auto", batch_size: int | None = None) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.state.model, device, batch_size)
+        return self._embedder
+
+    # ---- building ---------------------------------------------------------
+
+    def index(
+        self,
+        sources: Sequence[str | Path] = (),
+        *,
+        limit: int | None = None,
+        sample: int | None = None,
+        seed: int = 0,
+        on_error: str = "skip",
+        max_chars: int = IngestOptions.max_chars,
+        device: str = "auto",
+        batch_size: int | None = None,
+        clusters: int | None = None,
+        chunk_size: int = IngestOptions.chunk_size,
+        max_fields: int = IngestOptions.max_fields,
+        progress: Reporter | None = None,
+    ) -> IndexReport:
+        """Bring the workspace up to date with `sources`; every stage resumes after a crash.
+
+        New sources are added without re-embedding stored rows; the FAISS index, the
+        map, the clusters and the refresh (saved classifiers' scores, the last dedup)
+        run again when the rows changed. With no sources, only the stages left pending
+        (by a kill or an error) run. Returns what was done.
+        """
+        progress = progress or Quiet()
+        report = IndexReport()
+        options = IngestOptions(
+            text_field=self.state.text_field, id_field=self.state.id_field, limit=limit,
+            sample=sample, seed=seed, on_error=on_error, max_chars=max_chars, chunk_size=chunk_size,
+            max_fields=max_fields,
+        )
+        with writer_lock(self.root):
+            started = time.perf_counter()
+            embedder = self.embedder(device, batch_size)
+            report.timed("load model", time.perf_counter() - started)
+            self._check_model(embedder)
+            before = self.store.count()
+            Ingest(self.root, self.state, self.store, embedder, options, report, progress).run(
+                [str(s) for s in sources]
+            )
+            rows = self.store.count()
+            if rows != before:
+                started = time.perf_counter()
+                self.store.compact()
+                report.timed("ingest", time.perf_counter() - started)
+            for stage in ("ingest", "signals", "embed"):
+                if rows != before or stage not in self.state.stages:
+                    self._record(stage, rows, report.seconds.get(stage, 0.0))
+            if rows:
+                self._text_index(rows, report, progress)
+                vectors = self._faiss(rows, report, progress)
+                coords = self._project(rows, vectors, report, progress)
+                self._cluster(rows, vectors, coords, clusters, report, progress)
+        if rows and (rows != before or self._pending("refresh", rows)):
+            self._refresh_derived(rows, report, progress)
+        return report
+
+    def _refresh_derived(self, rows: int, report: IndexReport, progress: Reporter) -> None:
+        """The `refresh` stage: columns computed from the whole corpus cover new rows too.
+        Every saved classifier scores them, and the last dedup runs again with its
+        settings, so a `score_<name>` threshold or `dup_keep = true` never silently drops
+        them as null. rescore and dedup each take the writer lock themselves, so the
+        stage is recorded (under the lock again) only after both returned: a kill or an
+        error before leaves it pending, and `loupe index -w WS` finishes it. A damaged
+        classifier does not stop the others or the dedup, but leaves the stage pending
+        with a WorkspaceError that names its file and what to do."""
+        from indexing.curate import classifiers
+        from indexing.curate.dedup import DedupError, dedup, last_run
+
+        started = time.perf_counter()
+        names = classifiers.list_classifiers(self)
+        problems = []
+        for name in names:
+            try:
+                classifiers.rescore(self, name, progress)
+            except classifiers.ClassifierError as error:
+                problems.append(str(error))
+        if names:
+            report.timed("rescore", time.perf_counter() - started)
+        previous = last_run(self)
+        if previous:
+            dedup_started = time.perf_counter()
+            try:
+                dedup(self, previous["method"], previous["threshold"], keep=previous["keep"],
+                      score_column=previous.get("score_column"), progress=progress)
+            except DedupError as error:
+                problems.append(f"re-running the last dedup ({previous['method']}): {error}")
+            report.timed("dedup", time.perf_counter() - dedup_started)
+        if problems:
+            raise WorkspaceError(
+                "the refresh of the new rows' scores and duplicates is not finished: " + "; ".join(problems)
+                + f". Then run `loupe index -w {self.root}` to finish it."
+            )
+        entry = {"rows": rows, "seconds": round(time.perf_counter() - started, 3), "at": _now(),
+                 "classifiers": names, "dedup": previous["method"] if previous else None}
+        with writer_lock(self.root):  # re-read: dedup recorded its own stage meanwhile
+            state = WorkspaceState.load(self.root)
+            state.stages["refresh"] = entry
+            state.save(self.root)
+        self.state.stages["refresh"] = entry
+
+    def _check_model(self, embedder: Embedder) -> None:
+        if self.state.dimension and self.state.dimension != embedder.dimension:
+            raise WorkspaceError(
+                f"{self.root} holds {self.state.dimension}-d vectors of {self.state.model}; "
+                f"the loaded model gives {embedder.dimension}"
+            )
+        self.state.model = embedder.name
+        self.state.dimension = embedder.dimension
+        self.state.max_tokens = embedder.max_tokens
+        self.state.save(self.root)
+
+    def _record(self, stage: str, rows: int, seconds: float, **extra) -> None:
+        self.state.stages[stage] = {"rows": rows, "seconds": round(seconds, 3), "at": _now(), **extra}
+        self.state.save(self.root)
+
+    def _pending(self, stage: str, rows: int) -> bool:
+        return not self._stage_done(stage, rows)
+
+    def _stage_done(self, stage: str, rows: int) -> bool:
+        """Whether `stage`'s last run covered the `rows` stored now (see `_refreshed`)."""
+        if stage == "refresh" and stage not in self.state.stages:
+            return self._refreshed(rows)
+        return self.state.stage_done(stage, rows)
+
+    def _refreshed(self, rows: int) -> bool:
+        """A workspace.json written before `refresh` was a stage has no entry for it. It
+        counts as refreshed when nothing is left to refresh: every saved classifier's
+        `score_<name>` exists without a null, and the last dedup (if any) covered every
+        row, so existing workspaces still open as ready; otherwise it is pending."""
+        from indexing.curate.classifiers.model import column_name
+        from indexing.curate.classifiers.storage import list_classifiers
+
+        dedup = self.state.stages.get("dedup")
+        if dedup and dedup.get("rows") != rows:
+            return False
+        schema = self.store.docs_schema()
+        columns = [column_name(name) for name in list_classifiers(self.root)]
+        if any(schema is None or c not in schema.names for c in columns):
+            return False
+        return all(self.store.count(f"{c} IS NULL") == 0 for c in columns)
+
+    def _text_index(self, rows, report, progress) -> None:
+        if not self._pending("text_index", rows):
+            return
+        started = time.perf_counter()
+        with progress.stage("keywords", 1, unit="index") as advance:
+            self.store.ensure_text_index()
+            advance(1)
+        report.timed("text_index", time.perf_counter() - started)
+        self._record("text_index", rows, report.seconds["text_index"])
+
+    def _load_vectors(self) -> tuple[list[str], np.ndarray]:
+        table = self.store.read_docs(columns=["id", "vector"])
+        return table.column("id").to_pylist(), _vectors(table)
+
+    def _faiss(self, rows, report, progress) -> np.ndarray | None:
+        """Returns the vectors when a later stage will need them (read once)."""
+        later = any(self._pending(s, rows) for s in ("project", "cluster"))
+        if not self._pending("faiss", rows) and not later:
+            return None
+        ids, vectors = self._load_vectors()
+        if self._pending("faiss", rows):
+            started = time.perf_counter()
+            with progress.stage("faiss", len(ids)) as advance:
+                meta = build_index(self.root, vectors, ids)
+                advance(len(ids))
+            self._index = None
+            report.timed("faiss", time.perf_counter() - started)
+            self._record("faiss", rows, report.seconds["faiss"], kind=meta["kind"])
+        self._ids = ids
+        return vectors
+
+    def _project(self, rows, vectors, report, progress) -> np.ndarray | None:
+        if not self._pending("project", rows):
+            return None
+        started = time.perf_counter()
+        with progress.stage("map", len(vectors)) as advance:
+            coords = project(vectors, advance=advance)
+        self.store.replace_columns(
+            pa.table({"id": self._ids, "x": coords[:, 0], "y": coords[:, 1]})
+        )
+        report.timed("project", time.perf_counter() - started)
+        self._record("project", rows, report.seconds["project"])
+        return coords
+
+    def _cluster(self, rows, vectors, coords, k, report, progress) -> None:
+        if not self._pending("cluster", rows):
+            return
+        started = time.perf_counter()
+        k = k or choose_k(len(vectors))
+        with progress.stage("clusters", 3, unit="steps") as advance:
+            labels = kmeans(vectors, k)
+            advance(1)
+            docs = self.store.read_docs(columns=["id", "text", "x", "y"])
+            by_id = dict(zip(self._ids, labels))
+            labels = np.array([by_id[i] for i in docs.column("id").to_pylist()], dtype=np.int32)
+            words = keywords(docs.column("text").to_pylist(), labels, k)
+            advance(1)
+            self.store.replace_columns(pa.table({"id": docs.column("id"), "cluster": labels}))
+            xs = docs.column("x").to_numpy(zero_copy_only=False)
+            ys = docs.column("y").to_numpy(zero_copy_only=False)
+            sizes = np.bincount(labels, minlength=k)
+            self.store.write_clusters(pa.table({
+                "cluster": np.arange(k, dtype=np.int32),
+                "size": sizes.astype(np.int64),
+                "keywords": words,
+                "x": [float(np.nanmean(xs[labels == c])) if sizes[c] else None for c in range(k)],
+                "y": [float(np.nanmean(ys[labels == c])) if sizes[c] else None for c in range(k)],
+            }))
+            advance(1)
+        report.timed("cluster", time.perf_counter() - started)
+        self._record("cluster", rows, report.seconds["cluster"], k=int(k))
+
+    # ---- reading ----------------------------------------------------------
+
+    def docs(self, where: str | None = None, columns: Sequence[str] | None = None) -> pa.Table:
+        """Rows of `docs` as a pyarrow Table, in docs order; `where` is a SQL predicate over
+        its columns and the current labels, evaluated exactly as a selection is (one engine
+        for every user predicate, so docs, count, select and export agree; SelectionError
+        when bad)."""
+        if where is None or (isinstance(where, str) and not where.strip()):
+            return self.store.read_docs(None, columns)
+        return self.store.read_docs_of(pa.array(self.select(where), pa.string()), columns)
+
+    def count(self, where: str | None = None) -> int:
+        """Documents where `where` holds (all when None or blank); SelectionError when bad."""
+        if where is None or (isinstance(where, str) and not where.strip()):
+            return self.store.count()
+        return len(self.select(where))
+
+    @property
+    def labels(self) -> Labels:
+        """Hand labels (append-only events); a label name may not be a docs column name."""
+        return Labels(self.store)
+
+    def select(self, where: str | None = None, ids: Sequence[str] | None = None) -> list[str]:
+        """Ids of the selection: `where` over docs columns and current labels (an unlabelled
+        document's label is ''), intersected with `ids` (a lasso) when given."""
+        return select_ids(self, where, ids)
+
+    def vector_index(self) -> VectorIndex:
+        current = self.root / "faiss" / "current.json"
+        if not current.exists():
+            raise WorkspaceError(f"{self.root} has no FAISS index yet; run `loupe index` first")
+        if self._index is None or self._index.meta["build"] not in current.read_text():
+            self._index = VectorIndex.load(self.root)
+        return self._index
+
+    def by_ids(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> pa.Table:
+        """The docs rows of `ids`, in that order (unknown ids left out); `id` always included."""
+        wanted = list(columns or ("id", "text"))
+        if "id" not in wanted:
+            wanted.insert(0, "id")
+        ids = list(ids)
+        if not ids:
+            return pa.schema([self.store.docs_schema().field(c) for c in wanted]).empty_table()
+        found = self.store.read_docs(where=f"id IN ({sql_list(ids)})", columns=wanted)
+        order = {doc_id: i for i, doc_id in enumerate(found.column("id").to_pylist())}
+        return found.take(pa.array([order[i] for i in ids if i in order], pa.int64()))
+
+    def _rows(self, ids: list[str], scores: list[float], columns: Sequence[str] | None) -> pa.Table:
+        """The docs rows for `ids`, in that order, with a `_score` column (underscored, as
+        LanceDB's `_distance`/`_score`, so that it never collides with a source field).
+        Asked for ids only, it reads nothing: the ids are the index's."""
+        taken = pa.table({"id": pa.array(ids, pa.string())}) if list(columns or ()) == ["id"] \
+            else self.by_ids(ids, columns)
+        score_of = dict(zip(ids, scores))
+        values = pa.array([score_of[i] for i in taken.column("id").to_pylist()], pa.float32())
+        return taken.append_column(SCORE, values)
+
+    def _allowed(self, where: str | None, ids: Sequence[str] | None) -> list[str] | None:
+        """The ids a search may return: `where` (docs columns and labels) and `ids` both hold."""
+        if not (where and where.strip()) and ids is None:  # a blank predicate restricts nothing
+            return None
+        return self.select(where, ids)
+
+    def search(
+        self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None,
+        *, ids: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Documents closest in meaning to `text` (cosine similarity in `_score`), via FAISS,
+        among those where `where` holds (labels included) and, when given, among `ids`."""
+        index = self.vector_index()
+        query = self.embedder().encode([text])
+        allowed = self._allowed(where, ids)
+        if allowed is not None:
+            allowed = np.array([index.positions[i] for i in allowed if i in index.positions], dtype=np.int64)
+        scores, positions = index.search(query, k, allowed)
+        hits = [(index.ids[p], float(s)) for p, s in zip(positions[0], scores[0]) if p >= 0]
+        return self._rows([h[0] for h in hits], [h[1] for h in hits], columns)
+
+    def neighbors(self, doc_id: str, k: int = 10, columns: Sequence[str] | None = None) -> pa.Table:
+        """The k documents nearest to `doc_id` (itself excluded)."""
+        index = self.vector_index()
+        position = index.positions.get(doc_id)
+        if position is None:
+            raise KeyError(f"no document with id {doc_id!r} in the FAISS index")
+        vector = index.index.reconstruct(position)
+        scores, positions = index.search(vector, k + 1)
+        hits = [(index.ids[p], float(s)) for p, s in zip(positions[0], scores[0]) if p >= 0 and p != position]
+        return self._rows([h[0] for h in hits[:k]], [h[1] for h in hits[:k]], columns)
+
+    def keyword_search(
+        self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None,
+        *, ids: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Documents matching the words of `text` (BM25 in `_score`), via LanceDB full-text
+        search, among those where `where` holds (labels included) and among `ids`.
+
+        The full-text index cannot see labels, so a restricted search asks it for more
+        hits than `k` (then all of them) and keeps the allowed ones in BM25 order."""
+        allowed = self._allowed(where, ids)
+        total = self.count()
+        limit = k if allowed is None else min(total, max(20 * k, 1000))
+        while True:
+            found = self.store.table("docs").search(text, query_type="fts").select(["id"]).limit(limit).to_arrow()
+            hits = list(zip(found.column("id").to_pylist(), found.column("_score").to_pylist()))
+            if allowed is not None:
+                keep = set(allowed)
+                hits = [h for h in hits if h[0] in keep]
+            if len(hits) >= k or found.num_rows < limit or limit >= total:
+                break
+            limit = total
+        hits = hits[:k]
+        return self._rows([h[0] for h in hits], [h[1] for h in hits], columns)
+
+    def label_scheme(self) -> dict[str, list[str]]:
+        """The label names and values the app offers (WS/label_scheme.json, default
+        quality: good, bad), plus every name and value already labelled."""
+        return load_scheme(self.root, self.labels)
+
+    def save_label_scheme(self, scheme: dict[str, list[str]]) -> None:
+        save_scheme(self.root, scheme, self.labels)
+
+    # ---- reporting --------------------------------------------------------
+
+    def info(self) -> dict:
+        """A stable, JSON-ready summary (`loupe info --json`); see the README for the fields."""
+        rows = self.store.count()
+        schema = self.store.docs_schema()
+        faiss_dir = self.root / "faiss"
+        faiss_bytes = sum(p.stat().st_size for p in faiss_dir.rglob("*") if p.is_file()) if faiss_dir.exists() else 0
+        lance_bytes = self.store.size_bytes()
+        done = [s for s in STAGES if rows and self._stage_done(s, rows)]
+        return {
+            "info_version": INFO_VERSION,
+            "path": str(self.root.resolve()),
+            "loupe_version": self.state.loupe_version,
+            "docs": rows,
+            "columns": {f.name: str(f.type) for f in schema} if schema else {},
+            "model": self.state.model,
+            "dimension": self.state.dimension,
+            "text_field": self.state.text_field,
+            "id_field": self.state.id_field,
+            "stages_done": done,
+            "ready": len(done) == len(STAGES),
+            "stages": self.state.stages,
+            "sources": [
+                {"path": s.path, "kind": s.kind, "records": s.records, "stored": s.stored,
+                 "rejected": s.rejected, "complete": s.complete}
+                for s in self.state.sources.values()
+            ],
+            "clusters": self.store.clusters().num_rows,
+            "labels": self.labels.counts(),
+            "lance_version": self.store.version(),
+            "bytes": {"lance": lance_bytes, "faiss": faiss_bytes, "total": lance_bytes + faiss_bytes},
+            # source field -> docs column (a workspace from before the record: from its columns)
+            "fields": dict(self.state.fields) or (seed_fields(schema.names) if schema else {}),
+        }
