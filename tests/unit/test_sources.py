@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from indexing.ingest import sources
+from indexing.ingest.sources import hf_dataset, parquet
 from indexing.ingest.records import MAX_NESTING, Record, SourceError, too_deep
 from indexing.ingest.sources import open_source
 
@@ -341,7 +341,7 @@ def test_parquet_resume_reads_only_the_row_groups_it_needs(tmp_path, monkeypatch
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
-    monkeypatch.setattr(sources, "_BATCH", 2)
+    monkeypatch.setattr(parquet, "_BATCH", 2)
     assert [r.fields["id"] for r in open_source(path).records(7)] == [7, 8, 9]
     assert asked == [[2], [3]]
 
@@ -440,7 +440,7 @@ def test_hf_dataset(tmp_path):
 def test_hf_dataset_dict_splits_in_sorted_order(tmp_path, monkeypatch):
     import datasets
 
-    monkeypatch.setattr(sources, "_BATCH", 2)  # several batches per split
+    monkeypatch.setattr(hf_dataset, "_BATCH", 2)  # several batches per split
     path = str(tmp_path / "dd")
     train = datasets.Dataset.from_dict({"text": ["t0", "t1", "t2"]})
     test = datasets.Dataset.from_dict({"text": ["s0", "s1"]})
