@@ -4,7 +4,7 @@ No Streamlit or plotly here; everything is usable from a notebook. What a notebo
 script needs is importable from here, so that the package's inner layout can change
 without breaking them:
 
-    from indexing import Workspace, classifiers, dedup, select_budget
+    from indexing import Workspace, classifiers, dedup, export, select_budget
 
     ws = Workspace.create("my-ws", id_field="id")     # or Workspace.open("my-ws")
     ws.index(["train.jsonl"])                          # -> IndexReport
@@ -13,6 +13,7 @@ without breaking them:
     classifiers.train(ws, "quality", positive="good", negative="bad")
     dedup.dedup(ws, "minhash", threshold=0.8)
     select_budget(ws, 5_000_000, where="dup_keep = true", order_by="score_quality")
+    export(ws, "clean-v1", where="score_quality >= 0.5", format="parquet")
 
 - Workspace, WorkspaceError, IndexReport, IngestError: open, build and query a workspace
 - PRESETS, SUITES, compute_rules: the published rule suites (Gopher, C4, FineWeb)
@@ -22,6 +23,7 @@ without breaking them:
   likely_positive, export_fasttext
 - dedup: dedup, groups_table, last_run, and the pure exact/minhash/semantic functions
 - select_budget: the documents that fill a token budget, best first or balanced
+- export, ExportResult: the curated subset with its manifest, all or nothing
 - stdlib_documents, write_jsonl: a demo corpus from the standard library, offline
 
 Each function's docstring says its arguments. Deeper modules (indexing.<stage>.<module>)
@@ -39,6 +41,7 @@ os.environ.setdefault("LANCEDB_LOG", "error")
 from indexing.curate import classifiers, dedup  # noqa: E402
 from indexing.curate.budget import select_budget  # noqa: E402
 from indexing.demo_corpus import stdlib_documents, write_jsonl  # noqa: E402
+from indexing.exports.export import ExportResult, export  # noqa: E402
 from indexing.curate.thresholds import histogram  # noqa: E402
 from indexing.ingest.ingest import IndexReport, IngestError  # noqa: E402
 from indexing.curate.queue import labelling_queue  # noqa: E402
@@ -48,6 +51,6 @@ from indexing.workspace.workspace import Workspace, WorkspaceError  # noqa: E402
 __all__ = [
     "Workspace", "WorkspaceError", "IndexReport", "IngestError",
     "PRESETS", "SUITES", "compute_rules", "histogram", "labelling_queue",
-    "classifiers", "dedup", "select_budget",
+    "classifiers", "dedup", "select_budget", "export", "ExportResult",
     "stdlib_documents", "write_jsonl", "__version__",
 ]

@@ -1,6 +1,6 @@
 """Export the curated subset of a workspace, with a manifest, all or nothing.
 
-    from indexing.exports.export import export
+    from indexing import export
     result = export(ws, "clean-v1", where="tokens > 20 AND quality = 'good'", format="parquet")
     result.path, result.kept, result.removed, result.manifest
 
@@ -19,6 +19,9 @@ same parent removes such leftovers once nothing in them has changed for an
 hour (`STALE_AFTER_S`); a younger one may belong to an export still running, so
 it is left alone. Only folders with Loupe's marker file (or manifest) inside are removed.
 An export never overwrites: a target that exists is a `FileExistsError`.
+
+The data files are written by `formats.py` (one writer per format), the folder's
+atomic rename and the removal of leftovers live in `folder.py`.
 
 Layout of an export folder:
 
@@ -52,296 +55,40 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
-import re
 import secrets
 import shutil
-import time
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from indexing import __version__
+from indexing.exports.folder import (  # noqa: F401 (STALE_AFTER_S, remove_stale_temporaries: part of this API)
+    MANIFEST, MARKER, STALE_AFTER_S, check_name, default_name, fsync, fsync_tree, remove_stale_temporaries,
+)
+from indexing.exports.formats import FORMATS, open_writer
 from indexing.progress import Quiet, Reporter
 from indexing.workspace.store import DOCS, LABELS, Store
 
 MANIFEST_VERSION = 1
-MANIFEST = "manifest.json"
-FORMATS = ("jsonl", "parquet", "hf")
 # Columns of `docs` that are Loupe's plumbing, not part of a curated corpus.
 INTERNAL_COLUMNS = frozenset({"vector", "_source", "_ordinal", "_line", "x", "y"})
 REMOVED_DIR = "removed"
 BATCH_ROWS = 4096
-STALE_AFTER_S = 3600
-_MARKER = ".loupe-export-in-progress"
-_TMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{16}$")
 
 
 @dataclass
 class ExportResult:
+    """The folder written, its manifest, and the documents kept and removed."""
+
     path: Path
     manifest: dict
     kept: int
     removed: int
-
-
-# ---- JSON for Arrow values --------------------------------------------------
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date, dtime)):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, Decimal):
-        return str(value)  # exact, unlike a float
-    if isinstance(value, (bytes, bytearray)):
-        return value.hex()  # as ingest stores bytes
-    raise TypeError(f"cannot write a {type(value).__name__} as JSON")
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities are not JSON: they become null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _json_line(row: dict) -> str:
-    try:
-        return json.dumps(row, ensure_ascii=False, allow_nan=False, default=_json_default)
-    except ValueError:
-        return json.dumps(_finite(row), ensure_ascii=False, allow_nan=False, default=_json_default)
-
-
-# ---- writers ----------------------------------------------------------------
-
-
-class _JsonlFile:
-    suffix = "jsonl"
-
-    def __init__(self, path: Path, schema: pa.Schema):
-        self.out = open(path, "w", encoding="utf-8", newline="\n")
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        self.out.write("".join(_json_line(row) + "\n" for row in batch.to_pylist()))
-
-    def close(self) -> None:
-        self.out.flush()
-        os.fsync(self.out.fileno())
-        self.out.close()
-
-    def abort(self) -> None:
-        self.out.close()
-
-
-class _ParquetFile:
-    suffix = "parquet"
-
-    def __init__(self, path: Path, schema: pa.Schema):
-        self.path = path
-        self.writer = pq.ParquetWriter(str(path), schema)
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        self.writer.write_batch(batch)
-
-    def close(self) -> None:
-        self.writer.close()
-        _fsync(self.path)
-
-    def abort(self) -> None:
-        self.writer.close()
-
-
-class _Shards:
-    """Rows into part-00000.<suffix>, part-00001... of at most `shard_rows` rows each."""
-
-    def __init__(self, folder: Path, relative: str, file_type, schema: pa.Schema, shard_rows: int | None):
-        self.folder, self.relative, self.file_type = folder, relative, file_type
-        self.schema, self.shard_rows = schema, shard_rows
-        self.files: list[dict] = []
-        self.rows = 0
-        self._current = None
-        self._current_rows = 0
-
-    def _open(self) -> None:
-        name = f"part-{len(self.files):05d}.{self.file_type.suffix}"
-        self._path = self.folder / name
-        self._current = self.file_type(self._path, self.schema)
-        self._current_rows = 0
-
-    def _close_file(self) -> None:
-        """A file is complete: flush, fsync and record it."""
-        self._current.close()
-        self._current = None
-        self.files.append({
-            "path": f"{self.relative}{self._path.name}",
-            "rows": self._current_rows,
-            "bytes": self._path.stat().st_size,
-        })
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        while batch.num_rows:
-            if self._current is None:
-                self._open()
-            room = batch.num_rows if self.shard_rows is None else self.shard_rows - self._current_rows
-            part = batch.slice(0, room)
-            self._current.write(part)
-            self._current_rows += part.num_rows
-            self.rows += part.num_rows
-            batch = batch.slice(part.num_rows)
-            if self.shard_rows is not None and self._current_rows >= self.shard_rows:
-                self._close_file()
-
-    def close(self) -> list[dict]:
-        if self._current is not None or not self.files:
-            if self._current is None:
-                self._open()  # an empty selection still gets one (empty) file
-            self._close_file()
-        return self.files
-
-    def abort(self) -> None:
-        if self._current is not None:
-            self._current.abort()
-            self._current = None
-
-
-class _HfDataset:
-    """Arrow stream into a scratch file, then `datasets.Dataset.save_to_disk` (memory-mapped)."""
-
-    def __init__(self, folder: Path, relative: str, schema: pa.Schema, shard_rows: int | None, scratch: Path):
-        self.folder, self.relative, self.shard_rows = folder, relative, shard_rows
-        self.scratch = scratch
-        self._sink = pa.OSFile(str(scratch), "wb")
-        self._writer = pa.ipc.new_stream(self._sink, schema)
-        self.rows = 0
-
-    def write(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows:
-            self._writer.write_batch(batch)
-            self.rows += batch.num_rows
-
-    def close(self) -> list[dict]:
-        import datasets
-
-        self._writer.close()
-        self._sink.close()
-        shards = 1 if self.shard_rows is None else max(1, math.ceil(self.rows / self.shard_rows))
-        dataset = datasets.Dataset.from_file(str(self.scratch))
-        bars_were_off = getattr(datasets, "are_progress_bars_disabled", lambda: False)()
-        datasets.disable_progress_bars()  # Loupe reports progress its own way
-        try:
-            dataset.save_to_disk(str(self.folder), num_shards=shards)
-        finally:
-            if not bars_were_off:
-                datasets.enable_progress_bars()
-            del dataset
-        self.scratch.unlink()
-        state = json.loads((self.folder / "state.json").read_text(encoding="utf-8"))
-        files = []
-        for entry in state["_data_files"]:
-            path = self.folder / entry["filename"]
-            with pa.memory_map(str(path)) as source:
-                rows = pa.ipc.open_stream(source).read_all().num_rows
-            files.append({"path": f"{self.relative}{path.name}", "rows": rows, "bytes": path.stat().st_size})
-        return files
-
-    def abort(self) -> None:
-        try:
-            self._writer.close()
-        finally:
-            self._sink.close()
-
-
-def _sink(format: str, folder: Path, relative: str, schema: pa.Schema, shard_rows, scratch: Path):
-    folder.mkdir(parents=True, exist_ok=True)
-    if format == "hf":
-        return _HfDataset(folder, relative, schema, shard_rows, scratch)
-    return _Shards(folder, relative, _JsonlFile if format == "jsonl" else _ParquetFile, schema, shard_rows)
-
-
-# ---- files and folders ------------------------------------------------------
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(str(path), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    for folder, _, files in os.walk(root):
-        for name in files:
-            _fsync(Path(folder) / name)
-        _fsync(Path(folder))
-
-
-def _newest_change(root: Path) -> float:
-    newest = root.stat().st_mtime
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            try:
-                newest = max(newest, (Path(folder) / name).lstat().st_mtime)
-            except OSError:
-                pass
-    return newest
-
-
-def remove_stale_temporaries(parent: Path, older_than_s: float = STALE_AFTER_S) -> list[Path]:
-    """Remove temporary export folders left by killed exports in `parent`.
-
-    Only `.<name>.tmp-<hex>` folders holding Loupe's marker file (or, once complete
-    but not yet renamed, its manifest), in which nothing
-    has changed for `older_than_s` seconds, are removed (a younger one may belong to
-    an export that is still running). Returns the folders removed.
-    """
-    removed = []
-    if not Path(parent).is_dir():
-        return removed
-    now = time.time()
-    for entry in Path(parent).iterdir():
-        try:
-            if not (_TMP_NAME.match(entry.name) and entry.is_dir() and not entry.is_symlink()
-                    and ((entry / _MARKER).is_file() or (entry / MANIFEST).is_file())):
-                continue
-            if now - _newest_change(entry) < older_than_s:
-                continue
-            shutil.rmtree(entry)
-            removed.append(entry)
-        except OSError:
-            continue
-    return removed
-
-
-def _default_name(exports: Path) -> str:
-    base = "export-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    name, n = base, 1
-    while (exports / name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
-
-
-def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name \
-            or "\0" in name or name.startswith("."):
-        raise ValueError(f"export name {name!r} must be a plain folder name (no '/', not starting with '.')")
-
-
-# ---- the export -------------------------------------------------------------
 
 
 def _columns(schema: pa.Schema, columns: Sequence[str] | None) -> list[str]:
@@ -447,13 +194,13 @@ def export(
     schema = dataset.schema
     wanted = _columns(schema, columns)
     if name is not None:
-        _check_name(name)
+        check_name(name)
     if out is not None:
         target = Path(out)
         name = name or target.name
     else:
         exports = Path(workspace.root) / "exports"
-        name = name or _default_name(exports)
+        name = name or default_name(exports)
         target = exports / name
     if target.exists() or target.is_symlink():
         raise FileExistsError(f"{target} already exists; an export never overwrites another")
@@ -470,15 +217,15 @@ def export(
     temporary = parent / f".{target.name}.tmp-{secrets.token_hex(8)}"
     temporary.mkdir()
     try:
-        (temporary / _MARKER).write_text(f"pid {os.getpid()}\n", encoding="utf-8")
+        (temporary / MARKER).write_text(f"pid {os.getpid()}\n", encoding="utf-8")
         has_tokens = "tokens" in schema.names
         scan = list(dict.fromkeys([*wanted, "id"] + (["tokens"] if has_tokens else [])))
         out_schema = pa.schema([schema.field(c) for c in wanted])
         scratch = temporary / ".scratch"  # "hf" stages its rows here (not in the dataset's own folder)
         if format == "hf":
             scratch.mkdir()
-        kept_sink = _sink(format, temporary, "", out_schema, shard_rows, scratch / "kept.arrow")
-        removed_sink = (_sink(format, temporary / REMOVED_DIR, f"{REMOVED_DIR}/", out_schema, shard_rows,
+        kept_sink = open_writer(format, temporary, "", out_schema, shard_rows, scratch / "kept.arrow")
+        removed_sink = (open_writer(format, temporary / REMOVED_DIR, f"{REMOVED_DIR}/", out_schema, shard_rows,
                               scratch / "removed.arrow") if include_removed else None)
         value_set = None if kept_ids is None else pa.array(list(kept_ids), pa.string())
         sums = {"kept": [0, 0], "removed": [0, 0]}  # documents, tokens
@@ -535,8 +282,8 @@ def export(
         }
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                           encoding="utf-8")
-        (temporary / _MARKER).unlink()
-        _fsync_tree(temporary)
+        (temporary / MARKER).unlink()
+        fsync_tree(temporary)
         if target.exists() or target.is_symlink():
             raise FileExistsError(f"{target} appeared while exporting; an export never overwrites another")
         try:
@@ -549,5 +296,5 @@ def export(
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    _fsync(parent)
+    fsync(parent)
     return ExportResult(target, manifest, manifest["kept"]["documents"], manifest["removed"]["documents"])

@@ -123,13 +123,13 @@ def test_export_and_label_on_a_full_disk_are_clear_errors(ws, tmp_path, monkeypa
     works again once there is room."""
     import lancedb.table
 
-    from indexing.exports import export as export_module
+    from indexing.exports import formats as export_formats
 
     def full(*args, **kwargs):
         raise ENOSPC
 
     out = tmp_path / "kept"
-    monkeypatch.setattr(export_module._JsonlFile, "write", full)
+    monkeypatch.setattr(export_formats._JsonlFile, "write", full)
     assert_clean_failure(loupe("export", "-w", ws.root, "--out", out), str(out), "No space left on device")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]  # no partial export
 
@@ -149,7 +149,7 @@ def test_app_label_click_and_export_on_a_full_disk_show_a_message(monkeypatch, w
     traceback; each shows the reason, and the next click works."""
     import lancedb.table
 
-    from indexing.exports import export as export_module
+    from indexing.exports import formats as export_formats
 
     def full(*args, **kwargs):
         raise ENOSPC
@@ -164,7 +164,7 @@ def test_app_label_click_and_export_on_a_full_disk_show_a_message(monkeypatch, w
         assert ws.labels.counts() == {}
         open_tab(app, "Export")
         app.text_input(key="export_name").input("subset")
-        patch.setattr(export_module._JsonlFile, "write", full)
+        patch.setattr(export_formats._JsonlFile, "write", full)
         [b for b in app.button if b.label == "Export"][0].click().run()
         assert not app.exception
         assert any("No space left on device" in m.value for m in app.error), [m.value for m in app.error]

@@ -19,7 +19,7 @@ import pytest
 
 import indexing
 from indexing import Workspace
-from indexing.exports import export as export_module
+from indexing.exports import formats as export_formats
 from indexing.exports.export import ExportResult, export
 
 REPO = Path(__file__).resolve().parents[2]
@@ -363,7 +363,7 @@ def test_a_name_must_be_a_plain_folder_name(ws, name):
 
 
 def test_a_failure_while_writing_leaves_no_export_and_no_leftovers(ws, tmp_path, monkeypatch):
-    original = export_module._Shards._close_file
+    original = export_formats._Shards._close_file
     closed = []
 
     def close_then_fail(self):
@@ -371,7 +371,7 @@ def test_a_failure_while_writing_leaves_no_export_and_no_leftovers(ws, tmp_path,
         closed.append(self.files[-1]["path"])
         raise OSError("disk full")
 
-    monkeypatch.setattr(export_module._Shards, "_close_file", close_then_fail)
+    monkeypatch.setattr(export_formats._Shards, "_close_file", close_then_fail)
     with pytest.raises(OSError, match="disk full"):
         export(ws, out=tmp_path / "broken", shard_rows=10)
     assert closed == ["part-00000.jsonl"]  # it did fail after the first shard was written
@@ -402,13 +402,14 @@ KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from indexing import Workspace
-    from indexing.exports import export as ex
-    original = ex._Shards._close_file
+    from indexing.exports import formats
+    from indexing.exports.export import export
+    original = formats._Shards._close_file
     def close_then_die(self):
         original(self)
         os.kill(os.getpid(), signal.SIGKILL)
-    ex._Shards._close_file = close_then_die
-    ex.export(Workspace.open(sys.argv[1]), "killed", shard_rows=10)
+    formats._Shards._close_file = close_then_die
+    export(Workspace.open(sys.argv[1]), "killed", shard_rows=10)
     """
 )
 
