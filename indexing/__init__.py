@@ -43,7 +43,7 @@ from indexing.curate.budget import select_budget  # noqa: E402
 from indexing.demo_corpus import stdlib_documents, write_jsonl  # noqa: E402
 from indexing.exports.export import ExportResult, export  # noqa: E402
 from indexing.curate.thresholds import histogram  # noqa: E402
-from indexing.ingest.ingest import IndexReport, IngestError  # noqa: E402
+from indexing.ingest.report import IndexReport, IngestError  # noqa: E402
 from indexing.curate.queue import labelling_queue  # noqa: E402
 from indexing.signals.rules import PRESETS, SUITES, compute_rules  # noqa: E402
 from indexing.workspace.workspace import Workspace, WorkspaceError  # noqa: E402

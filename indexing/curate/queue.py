@@ -28,7 +28,10 @@ MAX_QUERIES = 256  # the most recently labelled documents that steer "nearest"
 def labelling_queue(
     workspace, candidates: Sequence[str], name: str, order: str = "random", seed: int = 0, limit: int = 200
 ) -> list[str]:
-    """Up to `limit` ids of `candidates` that have no current `name` label, in `order`."""
+    """Up to `limit` ids of `candidates` that have no current `name` label, in `order`.
+
+    `order`: "random" (seeded by `seed`) or "nearest" (most like the documents already
+    labelled under `name` first, then the random rest)."""
     if order not in ORDERS:
         raise ValueError(f"unknown queue order {order!r}; choose one of {', '.join(ORDERS)}")
     labelled = workspace.labels.current(name)["doc_id"].to_pylist()

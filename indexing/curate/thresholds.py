@@ -100,7 +100,9 @@ def summarize(keep: np.ndarray, tokens: np.ndarray) -> CutSummary:
 
 
 def histogram(values: np.ndarray, bins: int = 60, log: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(counts, edges) over the finite values; log-spaced bins for long-tailed positive columns."""
+    """(counts, edges) over the finite values; log-spaced bins for long-tailed positive columns.
+
+    `bins`: the number of bins; `log`: log-spaced edges (None: chosen from the values)."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)

@@ -77,7 +77,13 @@ class Workspace:
         id_field: str | None = None,
         exist_ok: bool = False,
     ) -> "Workspace":
-        """Make a new, empty workspace folder (the model and field names are fixed here)."""
+        """Make a new, empty workspace folder (the model and field names are fixed here).
+
+        `model`: a sentence-transformers name or local path (or "hash:<dim>" for tests);
+        `text_field`: the source field that holds the text; `id_field`: the field that
+        holds a unique id (None: ids are `<source path>:<line>`); `exist_ok`: open an
+        existing workspace instead of raising WorkspaceError.
+        """
         root = Path(path)
         if (root / STATE_FILE).exists():
             if exist_ok:
@@ -94,6 +100,7 @@ class Workspace:
 
     @classmethod
     def open(cls, path: str | Path) -> "Workspace":
+        """The workspace in folder `path`; WorkspaceError when it holds no workspace.json."""
         root = Path(path)
         if not (root / STATE_FILE).exists():
             raise WorkspaceError(f"{root} is not a Loupe workspace (no {STATE_FILE})")
@@ -128,6 +135,12 @@ class Workspace:
         map, the clusters and the refresh (saved classifiers' scores, the last dedup)
         run again when the rows changed. With no sources, only the stages left pending
         (by a kill or an error) run. Returns what was done.
+
+        `limit` / `sample`: the first N / a seeded random N records of each source;
+        `on_error`: "skip" (log rejected records) or "fail"; `max_chars`: longer texts are
+        rejected; `device`, `batch_size`: for the model; `clusters`: k (None: chosen from
+        the rows); `chunk_size`: rows per commit; `max_fields`: source fields with a
+        column of their own (the rest go to `extra_fields`); `progress`: a Reporter.
         """
         progress = progress or Quiet()
         report = IndexReport()
