@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Iterable
 
 import pyarrow as pa
@@ -29,7 +28,7 @@ from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
 from indexing.signals.rules import PRESETS, suites_named
 from indexing.signals.rules.hits import PresetHits, preset_hits
-from indexing.workspace.manifest import WorkspaceState
+from indexing.workspace.stages import now, record_stages, stage_entry
 
 BATCH_ROWS = 2048
 LANGUAGE_STAGE = "language"
@@ -60,19 +59,6 @@ class SignalsResult:
             "rows": self.rows, "suites": self.suites, "language": self.language, "columns": self.columns,
             "seconds": self.seconds, "presets": [p.as_dict() for p in self.presets], "languages": self.languages,
         }
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _record(workspace, entries: dict[str, dict]) -> None:
-    """Record the runs in workspace.json, re-read from disk so nothing another process
-    recorded meanwhile is lost (the caller holds the writer lock)."""
-    state = WorkspaceState.load(workspace.root)
-    state.stages.update(entries)
-    state.save(workspace.root)
-    workspace.state.stages.update(entries)
 
 
 def compute_signals(
@@ -128,11 +114,11 @@ def compute_signals(
             store.replace_columns(table)
             seconds["write"] = time.perf_counter() - started
             advance(1)
-        at = _now()
-        entries = {stage_name(s.name): {"rows": n, "seconds": round(seconds[s.name], 3), "at": at} for s in chosen}
+        at = now()
+        entries = {stage_name(s.name): stage_entry(n, seconds[s.name], at) for s in chosen}
         if language:
-            entries[LANGUAGE_STAGE] = {"rows": n, "seconds": round(seconds[LANGUAGE_STAGE], 3), "at": at}
-        _record(workspace, entries)
+            entries[LANGUAGE_STAGE] = stage_entry(n, seconds[LANGUAGE_STAGE], at)
+        record_stages(workspace, entries)
     values_of = {name: as_float(table.column(name)) for name in types if name != "lang"}
     presets = [preset_hits(s.preset, PRESETS[s.preset], values_of) for s in chosen]
     languages: dict[str, int] = {}

@@ -1,6 +1,7 @@
 """Vectors: the embeddings and what is built from them.
 
 - embedder.py      texts -> normalised vectors (sentence-transformers), token counts
+- stored.py        the stored `docs.vector` column as a float32 matrix (one reader for all)
 - vector_index.py  the FAISS index over `docs.vector`, with its row-id mapping
 - projection.py    the 2D map (UMAP) into `x`, `y`
 - clustering.py    topic clusters (FAISS k-means) named by c-TF-IDF keywords

@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.vectors import stored
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
 from indexing.curate.classifiers import storage
@@ -44,15 +45,14 @@ META_TRAINED_AT = b"loupe.trained_at"
 
 def read_vectors(workspace) -> tuple[pa.Array, np.ndarray]:
     """Every document's id and its embedding as an (n, dim) float32 matrix, docs order."""
-    table = workspace.store.read_docs(columns=["id", "vector"])
-    if table.num_rows == 0:
+    ids, vectors = stored.read_vectors(workspace.store, _not_embedded)
+    if len(ids) == 0:
         raise ClassifierError(f"{workspace.root} has no documents; run `loupe index` first")
-    column = table.column("vector").combine_chunks()
-    if column.null_count:
-        raise ClassifierError(f"{column.null_count:,} documents have no vector; finish `loupe index` first")
-    dim = column.type.list_size
-    vectors = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-    return table.column("id").combine_chunks(), np.ascontiguousarray(vectors, dtype=np.float32)
+    return ids, vectors
+
+
+def _not_embedded(count: int) -> ClassifierError:
+    return ClassifierError(f"{count:,} documents have no vector; finish `loupe index` first")
 
 
 def check_column(workspace, name: str) -> str:

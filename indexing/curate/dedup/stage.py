@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Iterator
 
 import numpy as np
@@ -29,7 +28,8 @@ import pyarrow.compute as pc
 
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
-from indexing.workspace.manifest import WorkspaceState
+from indexing.vectors.stored import vector_matrix
+from indexing.workspace.stages import record_stages, stage_entry
 from indexing.curate.dedup.exact import exact_keys
 from indexing.curate.dedup.groups import NO_GROUP, groups_from_labels, kept_members, summary
 from indexing.curate.dedup.minhash import check_parameters, groups_from_signatures, signatures
@@ -104,13 +104,8 @@ def _texts(dataset, ids: list) -> Iterator[str]:
         yield from batch.column("text").to_pylist()
 
 
-def _vectors(table: pa.Table) -> np.ndarray:
-    """The fixed-size-list `vector` column as an (n, dim) float32 matrix, without a Python loop."""
-    column = table.column("vector").combine_chunks()
-    if column.null_count:
-        raise DedupError(f"{column.null_count:,} documents have no vector; run `loupe index` to finish embedding")
-    dim = column.type.list_size
-    return column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(-1, dim)
+def _not_embedded(count: int) -> DedupError:
+    return DedupError(f"{count:,} documents have no vector; run `loupe index` to finish embedding")
 
 
 def _rank(dataset, keep: str, score_column: str | None) -> np.ndarray | None:
@@ -125,15 +120,6 @@ def _rank(dataset, keep: str, score_column: str | None) -> np.ndarray | None:
         values = pa.chunked_array([pc.utf8_length(b.column("text"))
                                    for b in dataset.to_batches(columns=["text"], batch_size=BATCH_ROWS)])
     return pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)  # nulls become NaN: ranked last
-
-
-def _record(workspace, entry: dict) -> None:
-    """Record the run in workspace.json, re-read from disk so nothing another process
-    recorded meanwhile is lost (the caller holds the writer lock)."""
-    state = WorkspaceState.load(workspace.root)
-    state.stages[STAGE] = entry
-    state.save(workspace.root)
-    workspace.state.stages[STAGE] = entry
 
 
 def dedup(
@@ -171,7 +157,7 @@ def dedup(
             table = dataset.to_table(columns=["id", "vector"])
             ids = table.column("id").to_pylist()
             clusters = default_clusters(n)
-            groups = semantic_groups(_vectors(table), eps=1.0 - threshold, clusters=clusters, progress=progress)
+            groups = semantic_groups(vector_matrix(table, _not_embedded), eps=1.0 - threshold, clusters=clusters, progress=progress)
             extra = {"clusters": min(clusters, n), "eps": round(1.0 - threshold, 12)}
         if len(ids) != n or len(groups) != n:
             raise RuntimeError(f"read {len(ids)} ids and {len(groups)} groups for {n} documents")
@@ -187,11 +173,10 @@ def dedup(
         seconds = time.perf_counter() - started
         result = DedupResult(method, float(threshold), count, duplicates, removed, round(seconds, 3), keep,
                              n, score_column)
-        _record(workspace, {
-            "rows": n, "seconds": result.seconds, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "method": method, "threshold": result.threshold, "keep": keep, "score_column": score_column,
-            "groups": count, "duplicates": duplicates, "removed": removed, **extra,
-        })
+        record_stages(workspace, {STAGE: stage_entry(
+            n, result.seconds, method=method, threshold=result.threshold, keep=keep, score_column=score_column,
+            groups=count, duplicates=duplicates, removed=removed, **extra,
+        )})
     return result
 
 
