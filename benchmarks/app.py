@@ -24,7 +24,7 @@ How each is measured:
   ``streamlit run``) every 0.05 s. Each first-page run starts a fresh server.
 
 The million-row workspace is synthetic but written through the real storage layers
-(``Workspace.create``, ``Store.append_docs``, ``build_index``, ``ensure_text_index``) with
+(``Workspace.create``, ``Store.append_docs``, the pipeline's ``build_faiss`` and ``build_text_index``) with
 the exact schema a real ``Workspace.index`` writes (taken from a real ingest of a few
 records), and every stage recorded as ``index`` records it, so ``info()["ready"]`` is true
 and the app opens it like any other. Embedding a million texts for real would take hours on

@@ -1,7 +1,7 @@
 """The synthetic workspace the app benchmarks measure (`app.py`, `load.py`, `classify.py`).
 
 A million rows written through the real storage layers (``Workspace.create``,
-``Store.append_docs``, ``build_index``, ``ensure_text_index``) with the exact schema a real
+``Store.append_docs``, the pipeline's ``build_faiss`` and ``build_text_index``) with the exact schema a real
 ``Workspace.index`` writes (taken from a real ingest of a few records), and every stage
 recorded as ``index`` records it, so ``info()["ready"]`` is true and the app opens it like
 any other. Embedding a million texts for real would take hours on a CPU; the app never
@@ -76,7 +76,7 @@ def template_schema() -> pa.Schema:
         Ingest(ws.root, ws.state, ws.store, ws.embedder(), IngestOptions(id_field="id"), IndexReport()).run(
             [str(source)])
         schema = ws.store.docs_schema()
-    # Workspace._project merges float32 x, y; Workspace._cluster merges int32 cluster.
+    # the pipeline's build_map merges float32 x, y; its build_clusters merges int32 cluster.
     return pa.schema([*schema, pa.field("x", pa.float32()), pa.field("y", pa.float32()),
                       pa.field("cluster", pa.int32())])
 
@@ -187,7 +187,7 @@ def _synthetic_signal(field: pa.Field, n: int, rng: np.random.Generator) -> pa.A
 
 
 def _clusters_table(layout: Layout, docs) -> pa.Table:
-    """cluster, size, keywords (its topic words), x, y (centre on the map), as _cluster writes."""
+    """cluster, size, keywords (its topic words), x, y (centre on the map), as build_clusters writes."""
     k = len(layout.weights)
     labels = docs.column("cluster").to_numpy()
     xs, ys = docs.column("x").to_numpy(), docs.column("y").to_numpy()
@@ -219,9 +219,11 @@ def synthetic_ready(root: Path, rows: int, clusters: int, seed: int) -> bool:
 def build_synthetic(root: Path, rows: int, clusters: int, seed: int) -> dict:
     """Write the workspace stage by stage, as `Workspace.index` would; returns seconds per step."""
     from indexing import Workspace
+    from indexing.progress import Quiet
     from indexing.workspace.lock import writer_lock
     from indexing.workspace.manifest import SourceState
-    from indexing.vectors.vector_index import build_index
+    from indexing.workspace.pipeline import Vectors, build_faiss, build_text_index, check_model
+    from indexing.workspace.stages import record_stages, stage_entry
 
     if root.exists():
         shutil.rmtree(root)
@@ -229,8 +231,12 @@ def build_synthetic(root: Path, rows: int, clusters: int, seed: int) -> dict:
     schema = template_schema()
     rng = np.random.default_rng(seed)
     ws = Workspace.create(root, model=MODEL, id_field="id")
+
+    def record(stage: str, spent: float, **extra) -> None:
+        record_stages(ws, {stage: stage_entry(rows, spent, **extra)})
+
     with writer_lock(ws.root):  # the app says "still being indexed" meanwhile, as with `loupe index`
-        ws._check_model(ws.embedder())  # model, dimension, max_tokens, as index() records them
+        check_model(ws, ws.embedder())  # model, dimension, max_tokens, as index() records them
         dim = ws.state.dimension
         layout = Layout.make(clusters, dim, rng)
         source = str((root / "sources" / "synthetic").resolve())
@@ -248,19 +254,20 @@ def build_synthetic(root: Path, rows: int, clusters: int, seed: int) -> dict:
         seconds.update({"generate rows": generate, "write LanceDB": write})
         ws.state.sources[source] = SourceState(source, "synthetic", "synthetic", {"seed": seed, "rows": rows},
                                                complete=True, records=rows, stored=rows)
+        ws.state.save(ws.root)  # as the ingest pass saves its sources
         # One pass, as in index(): writing is the ingest; generating stands in for signals and embedding.
         for stage, spent in (("ingest", write), ("signals", 0.0), ("embed", generate)):
-            ws._record(stage, rows, spent)
-        seconds["text index"], _ = timed(ws.store.ensure_text_index)
-        ws._record("text_index", rows, seconds["text index"])
+            record(stage, spent)
+        seconds["text index"], _ = timed(build_text_index, ws.store, Quiet())
+        record("text_index", seconds["text index"])
         print(f"  full-text index {seconds['text index']:.1f} s; building FAISS ...", flush=True)
-        seconds["faiss"], meta = timed(build_index, ws.root, vectors, ids)
-        ws._record("faiss", rows, seconds["faiss"], kind=meta["kind"])
-        ws._record("project", rows, 0.0)  # x and y were written with the rows
+        seconds["faiss"], meta = timed(build_faiss, ws.root, Vectors(ids, vectors), Quiet())
+        record("faiss", seconds["faiss"], kind=meta["kind"])
+        record("project", 0.0)  # x and y were written with the rows
         del vectors, ids
         docs = ws.docs(columns=["cluster", "x", "y"])
         seconds["clusters table"], _ = timed(lambda: ws.store.write_clusters(_clusters_table(layout, docs)))
-        ws._record("cluster", rows, seconds["clusters table"], k=int(clusters))
+        record("cluster", seconds["clusters table"], k=int(clusters))
     (root / MARKER).write_text(json.dumps(_expected_marker(rows, clusters, seed)) + "\n")
     return {name: round(s, 2) for name, s in seconds.items()}
 

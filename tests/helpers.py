@@ -57,7 +57,7 @@ def build_template(folder: Path, rows, *, model: str | None = "hash:32", id_fiel
     workspace = Workspace.create(folder / "ws", **create)
     with pytest.MonkeyPatch.context() as patch:
         if not map:
-            patch.setattr("indexing.workspace.workspace.project", flat_map)
+            patch.setattr("indexing.workspace.pipeline.project", flat_map)
         report = workspace.index([write_jsonl(folder / "docs.jsonl", rows)], **index_options)
     return Template(folder / "ws", report)
 

@@ -1,6 +1,8 @@
 """The workspace: one folder that holds everything about one corpus, and the guards on its writes.
 
-- workspace.py      Workspace: create, open, index (runs the stages), read and query
+- workspace.py      Workspace: create, open, read and query; `index` runs the pipeline
+- pipeline.py       the build: one function per stage, run in order and recorded by `run`
+- stages.py         which stage ran over which rows: recording one, deciding whether one is done
 - manifest.py       workspace.json: what the workspace holds, which stages are complete
 - store.py          the LanceDB database (docs, labels, clusters): every write one commit
 - lock.py           one writer per workspace while `index` and the other stages run

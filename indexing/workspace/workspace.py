@@ -11,12 +11,14 @@ notebooks alike:
     ws.neighbors(doc_id, k=5)
     ws.labels.add(ids, "quality", "bad")      # append-only label events; ws.labels.undo()
     ws.select("tokens > 100 AND quality != 'bad'")   # ids of a selection (docs + labels)
+
+A Workspace opens, reads and queries; `index` hands the build to `pipeline.run`, whose
+stages are functions of their own (ingest, signals, embed, text index, FAISS, map,
+clusters, refresh), each recorded in workspace.json (`stages.py`).
 """
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
@@ -24,36 +26,22 @@ import numpy as np
 import pyarrow as pa
 
 from indexing import __version__
-from indexing.vectors.clustering import choose_k, keywords, kmeans
-from indexing.ingest.columns import seed_fields
-from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
-from indexing.ingest.ingest import IndexReport, Ingest, IngestOptions
 from indexing.curate.label_scheme import load_scheme, save_scheme
 from indexing.curate.labels import Labels
-from indexing.workspace.lock import writer_lock
-from indexing.progress import Quiet, Reporter
-from indexing.vectors.projection import project
 from indexing.curate.selection import select_ids
-from indexing.workspace.sql import sql_list
+from indexing.ingest.columns import seed_fields
+from indexing.ingest.ingest import IndexReport, IngestOptions
+from indexing.progress import Reporter
+from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
+from indexing.vectors.vector_index import VectorIndex
+from indexing.workspace import pipeline
 from indexing.workspace.manifest import STATE_FILE, WorkspaceError, WorkspaceState
+from indexing.workspace.sql import sql_list
+from indexing.workspace.stages import STAGES, stage_done
 from indexing.workspace.store import Store
-from indexing.vectors.vector_index import VectorIndex, build_index
 
-# Every stage of the flow, in order. ingest, signals and embed run as one pass; refresh
-# brings the columns computed from the whole corpus (score_*, dup_*) to new rows.
-STAGES = ("ingest", "signals", "embed", "text_index", "faiss", "project", "cluster", "refresh")
 INFO_VERSION = 1
 SCORE = "_score"  # the score column search, keyword_search and neighbors add to docs rows
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _vectors(table: pa.Table) -> np.ndarray:
-    column = table.column("vector").combine_chunks()
-    dim = column.type.list_size
-    return column.values.to_numpy(zero_copy_only=False).reshape(-1, dim)
 
 
 class Workspace:
@@ -142,195 +130,16 @@ class Workspace:
         the rows); `chunk_size`: rows per commit; `max_fields`: source fields with a
         column of their own (the rest go to `extra_fields`); `progress`: a Reporter.
         """
-        progress = progress or Quiet()
-        report = IndexReport()
         options = IngestOptions(
             text_field=self.state.text_field, id_field=self.state.id_field, limit=limit,
             sample=sample, seed=seed, on_error=on_error, max_chars=max_chars, chunk_size=chunk_size,
             max_fields=max_fields,
         )
-        with writer_lock(self.root):
-            started = time.perf_counter()
-            embedder = self.embedder(device, batch_size)
-            report.timed("load model", time.perf_counter() - started)
-            self._check_model(embedder)
-            before = self.store.count()
-            Ingest(self.root, self.state, self.store, embedder, options, report, progress).run(
-                [str(s) for s in sources]
-            )
-            rows = self.store.count()
-            if rows != before:
-                started = time.perf_counter()
-                self.store.compact()
-                report.timed("ingest", time.perf_counter() - started)
-            for stage in ("ingest", "signals", "embed"):
-                if rows != before or stage not in self.state.stages:
-                    self._record(stage, rows, report.seconds.get(stage, 0.0))
-            if rows:
-                self._text_index(rows, report, progress)
-                vectors = self._faiss(rows, report, progress)
-                coords = self._project(rows, vectors, report, progress)
-                self._cluster(rows, vectors, coords, clusters, report, progress)
-        if rows and (rows != before or self._pending("refresh", rows)):
-            self._refresh_derived(rows, report, progress)
-        return report
-
-    def _refresh_derived(self, rows: int, report: IndexReport, progress: Reporter) -> None:
-        """The `refresh` stage: columns computed from the whole corpus cover new rows too.
-        Every saved classifier scores them, and the last dedup runs again with its
-        settings, so a `score_<name>` threshold or `dup_keep = true` never silently drops
-        them as null. rescore and dedup each take the writer lock themselves, so the
-        stage is recorded (under the lock again) only after both returned: a kill or an
-        error before leaves it pending, and `loupe index -w WS` finishes it. A damaged
-        classifier does not stop the others or the dedup, but leaves the stage pending
-        with a WorkspaceError that names its file and what to do."""
-        from indexing.curate import classifiers
-        from indexing.curate.dedup import DedupError, dedup, last_run
-
-        started = time.perf_counter()
-        names = classifiers.list_classifiers(self)
-        problems = []
-        for name in names:
-            try:
-                classifiers.rescore(self, name, progress)
-            except classifiers.ClassifierError as error:
-                problems.append(str(error))
-        if names:
-            report.timed("rescore", time.perf_counter() - started)
-        previous = last_run(self)
-        if previous:
-            dedup_started = time.perf_counter()
-            try:
-                dedup(self, previous["method"], previous["threshold"], keep=previous["keep"],
-                      score_column=previous.get("score_column"), progress=progress)
-            except DedupError as error:
-                problems.append(f"re-running the last dedup ({previous['method']}): {error}")
-            report.timed("dedup", time.perf_counter() - dedup_started)
-        if problems:
-            raise WorkspaceError(
-                "the refresh of the new rows' scores and duplicates is not finished: " + "; ".join(problems)
-                + f". Then run `loupe index -w {self.root}` to finish it."
-            )
-        entry = {"rows": rows, "seconds": round(time.perf_counter() - started, 3), "at": _now(),
-                 "classifiers": names, "dedup": previous["method"] if previous else None}
-        with writer_lock(self.root):  # re-read: dedup recorded its own stage meanwhile
-            state = WorkspaceState.load(self.root)
-            state.stages["refresh"] = entry
-            state.save(self.root)
-        self.state.stages["refresh"] = entry
-
-    def _check_model(self, embedder: Embedder) -> None:
-        if self.state.dimension and self.state.dimension != embedder.dimension:
-            raise WorkspaceError(
-                f"{self.root} holds {self.state.dimension}-d vectors of {self.state.model}; "
-                f"the loaded model gives {embedder.dimension}"
-            )
-        self.state.model = embedder.name
-        self.state.dimension = embedder.dimension
-        self.state.max_tokens = embedder.max_tokens
-        self.state.save(self.root)
-
-    def _record(self, stage: str, rows: int, seconds: float, **extra) -> None:
-        self.state.stages[stage] = {"rows": rows, "seconds": round(seconds, 3), "at": _now(), **extra}
-        self.state.save(self.root)
-
-    def _pending(self, stage: str, rows: int) -> bool:
-        return not self._stage_done(stage, rows)
-
-    def _stage_done(self, stage: str, rows: int) -> bool:
-        """Whether `stage`'s last run covered the `rows` stored now (see `_refreshed`)."""
-        if stage == "refresh" and stage not in self.state.stages:
-            return self._refreshed(rows)
-        return self.state.stage_done(stage, rows)
-
-    def _refreshed(self, rows: int) -> bool:
-        """A workspace.json written before `refresh` was a stage has no entry for it. It
-        counts as refreshed when nothing is left to refresh: every saved classifier's
-        `score_<name>` exists without a null, and the last dedup (if any) covered every
-        row, so existing workspaces still open as ready; otherwise it is pending."""
-        from indexing.curate.classifiers.model import column_name
-        from indexing.curate.classifiers.storage import list_classifiers
-
-        dedup = self.state.stages.get("dedup")
-        if dedup and dedup.get("rows") != rows:
-            return False
-        schema = self.store.docs_schema()
-        columns = [column_name(name) for name in list_classifiers(self.root)]
-        if any(schema is None or c not in schema.names for c in columns):
-            return False
-        return all(self.store.count(f"{c} IS NULL") == 0 for c in columns)
-
-    def _text_index(self, rows, report, progress) -> None:
-        if not self._pending("text_index", rows):
-            return
-        started = time.perf_counter()
-        with progress.stage("keywords", 1, unit="index") as advance:
-            self.store.ensure_text_index()
-            advance(1)
-        report.timed("text_index", time.perf_counter() - started)
-        self._record("text_index", rows, report.seconds["text_index"])
-
-    def _load_vectors(self) -> tuple[list[str], np.ndarray]:
-        table = self.store.read_docs(columns=["id", "vector"])
-        return table.column("id").to_pylist(), _vectors(table)
-
-    def _faiss(self, rows, report, progress) -> np.ndarray | None:
-        """Returns the vectors when a later stage will need them (read once)."""
-        later = any(self._pending(s, rows) for s in ("project", "cluster"))
-        if not self._pending("faiss", rows) and not later:
-            return None
-        ids, vectors = self._load_vectors()
-        if self._pending("faiss", rows):
-            started = time.perf_counter()
-            with progress.stage("faiss", len(ids)) as advance:
-                meta = build_index(self.root, vectors, ids)
-                advance(len(ids))
-            self._index = None
-            report.timed("faiss", time.perf_counter() - started)
-            self._record("faiss", rows, report.seconds["faiss"], kind=meta["kind"])
-        self._ids = ids
-        return vectors
-
-    def _project(self, rows, vectors, report, progress) -> np.ndarray | None:
-        if not self._pending("project", rows):
-            return None
-        started = time.perf_counter()
-        with progress.stage("map", len(vectors)) as advance:
-            coords = project(vectors, advance=advance)
-        self.store.replace_columns(
-            pa.table({"id": self._ids, "x": coords[:, 0], "y": coords[:, 1]})
-        )
-        report.timed("project", time.perf_counter() - started)
-        self._record("project", rows, report.seconds["project"])
-        return coords
-
-    def _cluster(self, rows, vectors, coords, k, report, progress) -> None:
-        if not self._pending("cluster", rows):
-            return
-        started = time.perf_counter()
-        k = k or choose_k(len(vectors))
-        with progress.stage("clusters", 3, unit="steps") as advance:
-            labels = kmeans(vectors, k)
-            advance(1)
-            docs = self.store.read_docs(columns=["id", "text", "x", "y"])
-            by_id = dict(zip(self._ids, labels))
-            labels = np.array([by_id[i] for i in docs.column("id").to_pylist()], dtype=np.int32)
-            words = keywords(docs.column("text").to_pylist(), labels, k)
-            advance(1)
-            self.store.replace_columns(pa.table({"id": docs.column("id"), "cluster": labels}))
-            xs = docs.column("x").to_numpy(zero_copy_only=False)
-            ys = docs.column("y").to_numpy(zero_copy_only=False)
-            sizes = np.bincount(labels, minlength=k)
-            self.store.write_clusters(pa.table({
-                "cluster": np.arange(k, dtype=np.int32),
-                "size": sizes.astype(np.int64),
-                "keywords": words,
-                "x": [float(np.nanmean(xs[labels == c])) if sizes[c] else None for c in range(k)],
-                "y": [float(np.nanmean(ys[labels == c])) if sizes[c] else None for c in range(k)],
-            }))
-            advance(1)
-        report.timed("cluster", time.perf_counter() - started)
-        self._record("cluster", rows, report.seconds["cluster"], k=int(k))
+        try:
+            return pipeline.run(self, sources, options, device=device, batch_size=batch_size,
+                                clusters=clusters, progress=progress)
+        finally:
+            self._index = None  # the next query loads the FAISS index the build may have swapped
 
     # ---- reading ----------------------------------------------------------
 
@@ -462,7 +271,7 @@ class Workspace:
         faiss_dir = self.root / "faiss"
         faiss_bytes = sum(p.stat().st_size for p in faiss_dir.rglob("*") if p.is_file()) if faiss_dir.exists() else 0
         lance_bytes = self.store.size_bytes()
-        done = [s for s in STAGES if rows and self._stage_done(s, rows)]
+        done = [s for s in STAGES if rows and stage_done(self, s, rows)]
         return {
             "info_version": INFO_VERSION,
             "path": str(self.root.resolve()),

@@ -1,0 +1,247 @@
+"""The build of a workspace (`Workspace.index`, `loupe index`) as an explicit pipeline.
+
+Each stage is a function that takes what it needs (the workspace or its store, options,
+a progress reporter, the vectors it consumes) and returns what it makes (the row count,
+the FAISS index's metadata, the map's coordinates, the clusters): no stage passes data
+through attributes. `run` calls them in order, times each into the IndexReport, and
+records each in `workspace.json` (`stages.record_stages`) once it has finished, so a
+kill or an error leaves exactly the unfinished stages pending (`stages.stage_done`) and
+the next run resumes there:
+
+    ingest, signals, embed  one pass over the new source records (`ingest_sources`)
+    text_index              LanceDB's full-text index over `text` (`build_text_index`)
+    faiss                   the vector index over `docs.vector` (`build_faiss`)
+    project                 the 2D map into `x`, `y` (`build_map`)
+    cluster                 topic clusters and their keywords (`build_clusters`)
+    refresh                 saved classifiers and the last dedup over new rows (`refresh_derived`)
+
+This is the seam another executor uses: a Ray engine, or `loupe apply`, runs the same
+stage functions in its own order and places, and records them the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from indexing.ingest.ingest import IndexReport, Ingest, IngestOptions
+from indexing.progress import Quiet, Reporter
+from indexing.vectors.clustering import choose_k, keywords, kmeans
+from indexing.vectors.embedder import Embedder
+from indexing.vectors.projection import project
+from indexing.vectors.stored import read_vectors
+from indexing.vectors.vector_index import build_index
+from indexing.workspace.lock import writer_lock
+from indexing.workspace.manifest import WorkspaceError
+from indexing.workspace.stages import record_stages, stage_done, stage_entry
+
+PASS = ("ingest", "signals", "embed")  # one pass over the records, recorded as three stages
+BUILT = ("text_index", "faiss", "project", "cluster")  # over the whole table, after the pass
+
+
+@dataclass(frozen=True)
+class Vectors:
+    """Every document's id and embedding, in docs order: read once, for faiss, map and clusters."""
+
+    ids: list[str]
+    matrix: np.ndarray  # (n, dim) float32
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """What the cluster stage made: k, and each document's cluster in docs order."""
+
+    k: int
+    labels: np.ndarray  # int32
+
+
+# ---- the stages -----------------------------------------------------------------
+
+
+def check_model(workspace, embedder: Embedder) -> None:
+    """Refuse a model whose vectors differ in size from the stored ones; record the model
+    name, dimension and token limit in workspace.json (as the first run fixes them)."""
+    state = workspace.state
+    if state.dimension and state.dimension != embedder.dimension:
+        raise WorkspaceError(
+            f"{workspace.root} holds {state.dimension}-d vectors of {state.model}; "
+            f"the loaded model gives {embedder.dimension}"
+        )
+    state.model = embedder.name
+    state.dimension = embedder.dimension
+    state.max_tokens = embedder.max_tokens
+    state.save(workspace.root)
+
+
+def ingest_sources(workspace, embedder: Embedder, sources: Sequence[str], options: IngestOptions,
+                   report: IndexReport, progress: Reporter) -> int:
+    """The pass over the new records of `sources` (read, signals, embed, store, compact);
+    returns the rows stored now."""
+    store = workspace.store
+    before = store.count()
+    Ingest(workspace.root, workspace.state, store, embedder, options, report, progress).run(list(sources))
+    rows = store.count()
+    if rows != before:
+        started = time.perf_counter()
+        store.compact()
+        report.timed("ingest", time.perf_counter() - started)
+    return rows
+
+
+def build_text_index(store, progress: Reporter) -> None:
+    """LanceDB's full-text index over `text` (what `keyword_search` asks)."""
+    with progress.stage("keywords", 1, unit="index") as advance:
+        store.ensure_text_index()
+        advance(1)
+
+
+def load_vectors(store) -> Vectors:
+    """The stored ids and vectors the faiss, project and cluster stages consume."""
+    ids, matrix = read_vectors(store)
+    return Vectors(ids.to_pylist(), matrix)
+
+
+def build_faiss(root, vectors: Vectors, progress: Reporter) -> dict:
+    """The FAISS index over `vectors`, swapped in whole; returns its metadata."""
+    with progress.stage("faiss", len(vectors.ids)) as advance:
+        meta = build_index(root, vectors.matrix, vectors.ids)
+        advance(len(vectors.ids))
+    return meta
+
+
+def build_map(store, vectors: Vectors, progress: Reporter) -> np.ndarray:
+    """The 2D map of `vectors`, written as the `x`, `y` columns; returns the (n, 2) coordinates."""
+    with progress.stage("map", len(vectors.matrix)) as advance:
+        coords = project(vectors.matrix, advance=advance)
+    store.replace_columns(pa.table({"id": vectors.ids, "x": coords[:, 0], "y": coords[:, 1]}))
+    return coords
+
+
+def build_clusters(store, vectors: Vectors, k: int | None, progress: Reporter) -> Clusters:
+    """k-means over `vectors` (k None: chosen from the rows), written as the `cluster`
+    column and the `clusters` table (size, keywords, centre on the map)."""
+    k = k or choose_k(len(vectors.matrix))
+    with progress.stage("clusters", 3, unit="steps") as advance:
+        labels = kmeans(vectors.matrix, k)
+        advance(1)
+        docs = store.read_docs(columns=["id", "text", "x", "y"])
+        by_id = dict(zip(vectors.ids, labels))
+        labels = np.array([by_id[i] for i in docs.column("id").to_pylist()], dtype=np.int32)
+        words = keywords(docs.column("text").to_pylist(), labels, k)
+        advance(1)
+        store.replace_columns(pa.table({"id": docs.column("id"), "cluster": labels}))
+        xs = docs.column("x").to_numpy(zero_copy_only=False)
+        ys = docs.column("y").to_numpy(zero_copy_only=False)
+        sizes = np.bincount(labels, minlength=k)
+        store.write_clusters(pa.table({
+            "cluster": np.arange(k, dtype=np.int32),
+            "size": sizes.astype(np.int64),
+            "keywords": words,
+            "x": [float(np.nanmean(xs[labels == c])) if sizes[c] else None for c in range(k)],
+            "y": [float(np.nanmean(ys[labels == c])) if sizes[c] else None for c in range(k)],
+        }))
+        advance(1)
+    return Clusters(int(k), labels)
+
+
+def refresh_derived(workspace, report: IndexReport, progress: Reporter) -> dict:
+    """Columns computed from the whole corpus cover new rows too: every saved classifier
+    scores them, and the last dedup runs again with its settings, so a `score_<name>`
+    threshold or `dup_keep = true` never silently drops them as null. rescore and dedup
+    each take the writer lock themselves. A damaged classifier does not stop the others
+    or the dedup, but raises a WorkspaceError at the end that names its file and what to
+    do. Returns what ran: {"classifiers": [...], "dedup": method or None}."""
+    from indexing.curate import classifiers
+    from indexing.curate.dedup import DedupError, dedup, last_run
+
+    started = time.perf_counter()
+    names = classifiers.list_classifiers(workspace)
+    problems = []
+    for name in names:
+        try:
+            classifiers.rescore(workspace, name, progress)
+        except classifiers.ClassifierError as error:
+            problems.append(str(error))
+    if names:
+        report.timed("rescore", time.perf_counter() - started)
+    previous = last_run(workspace)
+    if previous:
+        dedup_started = time.perf_counter()
+        try:
+            dedup(workspace, previous["method"], previous["threshold"], keep=previous["keep"],
+                  score_column=previous.get("score_column"), progress=progress)
+        except DedupError as error:
+            problems.append(f"re-running the last dedup ({previous['method']}): {error}")
+        report.timed("dedup", time.perf_counter() - dedup_started)
+    if problems:
+        raise WorkspaceError(
+            "the refresh of the new rows' scores and duplicates is not finished: " + "; ".join(problems)
+            + f". Then run `loupe index -w {workspace.root}` to finish it."
+        )
+    return {"classifiers": names, "dedup": previous["method"] if previous else None}
+
+
+# ---- the runner -----------------------------------------------------------------
+
+
+def _timed(report: IndexReport, stage: str, step: Callable, *args):
+    started = time.perf_counter()
+    result = step(*args)
+    report.timed(stage, time.perf_counter() - started)
+    return result
+
+
+def _record(workspace, stage: str, rows: int, seconds: float, **extra) -> None:
+    record_stages(workspace, {stage: stage_entry(rows, seconds, **extra)})
+
+
+def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: str = "auto",
+        batch_size: int | None = None, clusters: int | None = None,
+        progress: Reporter | None = None) -> IndexReport:
+    """Every stage in order, each skipped when done over the rows stored now, each recorded
+    when it finishes; see `Workspace.index` for what the arguments mean."""
+    progress = progress or Quiet()
+    report = IndexReport()
+    with writer_lock(workspace.root):
+        embedder = _timed(report, "load model", workspace.embedder, device, batch_size)
+        check_model(workspace, embedder)
+        before = workspace.store.count()
+        rows = ingest_sources(workspace, embedder, [str(s) for s in sources], options, report, progress)
+        for stage in PASS:
+            if rows != before or stage not in workspace.state.stages:
+                _record(workspace, stage, rows, report.seconds.get(stage, 0.0))
+        if rows:
+            _build(workspace, rows, clusters, report, progress)
+    if rows and (rows != before or not stage_done(workspace, "refresh", rows)):
+        started = time.perf_counter()
+        ran = refresh_derived(workspace, report, progress)
+        seconds = time.perf_counter() - started
+        with writer_lock(workspace.root):  # rescore and dedup took (and released) it themselves
+            _record(workspace, "refresh", rows, seconds, **ran)
+    return report
+
+
+def _build(workspace, rows: int, k: int | None, report: IndexReport, progress: Reporter) -> None:
+    """The stages over the whole table that are not done over `rows`; the vectors are read
+    once, and only when a stage needs them."""
+    pending = [stage for stage in BUILT if not stage_done(workspace, stage, rows)]
+    store = workspace.store
+    if "text_index" in pending:
+        _timed(report, "text_index", build_text_index, store, progress)
+        _record(workspace, "text_index", rows, report.seconds["text_index"])
+    if not set(pending) & {"faiss", "project", "cluster"}:
+        return
+    vectors = load_vectors(store)
+    if "faiss" in pending:
+        meta = _timed(report, "faiss", build_faiss, workspace.root, vectors, progress)
+        _record(workspace, "faiss", rows, report.seconds["faiss"], kind=meta["kind"])
+    if "project" in pending:
+        _timed(report, "project", build_map, store, vectors, progress)
+        _record(workspace, "project", rows, report.seconds["project"])
+    if "cluster" in pending:
+        made = _timed(report, "cluster", build_clusters, store, vectors, k, progress)
+        _record(workspace, "cluster", rows, report.seconds["cluster"], k=made.k)
