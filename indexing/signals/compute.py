@@ -22,6 +22,7 @@ from typing import Iterable
 
 import pyarrow as pa
 
+from indexing.errors import SignalsError
 from indexing.curate.thresholds import as_float
 from indexing.signals.language import TYPES as LANGUAGE_TYPES
 from indexing.signals.language import language_columns
@@ -33,10 +34,6 @@ from indexing.workspace.manifest import WorkspaceState
 
 BATCH_ROWS = 2048
 LANGUAGE_STAGE = "language"
-
-
-class SignalsError(ValueError):
-    pass
 
 
 def stage_name(suite: str) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from indexing import __version__
+from indexing.errors import NotIndexedError, WorkspaceError
 from indexing.vectors.clustering import choose_k, keywords, kmeans
 from indexing.ingest.columns import seed_fields
 from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
@@ -35,7 +36,7 @@ from indexing.progress import Quiet, Reporter
 from indexing.vectors.projection import project
 from indexing.curate.selection import select_ids
 from indexing.workspace.sql import sql_list
-from indexing.workspace.manifest import STATE_FILE, WorkspaceError, WorkspaceState
+from indexing.workspace.manifest import STATE_FILE, WorkspaceState
 from indexing.workspace.store import Store
 from indexing.vectors.vector_index import VectorIndex, build_index
 
@@ -185,7 +186,8 @@ class Workspace:
         classifier does not stop the others or the dedup, but leaves the stage pending
         with a WorkspaceError that names its file and what to do."""
         from indexing.curate import classifiers
-        from indexing.curate.dedup import DedupError, dedup, last_run
+        from indexing.curate.dedup import dedup, last_run
+        from indexing.errors import DedupError
 
         started = time.perf_counter()
         names = classifiers.list_classifiers(self)
@@ -362,7 +364,7 @@ class Workspace:
     def vector_index(self) -> VectorIndex:
         current = self.root / "faiss" / "current.json"
         if not current.exists():
-            raise WorkspaceError(f"{self.root} has no FAISS index yet; run `loupe index` first")
+            raise NotIndexedError(self.root, "FAISS index")
         if self._index is None or self._index.meta["build"] not in current.read_text():
             self._index = VectorIndex.load(self.root)
         return self._index

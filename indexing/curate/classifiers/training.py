@@ -29,10 +29,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import ClassifierError, NotIndexedError
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
 from indexing.curate.classifiers import storage
-from indexing.curate.classifiers.model import Classifier, ClassifierError, Metrics, check_name, column_name
+from indexing.curate.classifiers.model import Classifier, Metrics, check_name, column_name
 
 CLASS_WEIGHT = "balanced"
 MAX_ITER = 1000
@@ -46,10 +47,10 @@ def read_vectors(workspace) -> tuple[pa.Array, np.ndarray]:
     """Every document's id and its embedding as an (n, dim) float32 matrix, docs order."""
     table = workspace.store.read_docs(columns=["id", "vector"])
     if table.num_rows == 0:
-        raise ClassifierError(f"{workspace.root} has no documents; run `loupe index` first")
+        raise NotIndexedError(workspace.root)
     column = table.column("vector").combine_chunks()
     if column.null_count:
-        raise ClassifierError(f"{column.null_count:,} documents have no vector; finish `loupe index` first")
+        raise NotIndexedError(workspace.root, f"vectors for {column.null_count:,} of its documents", "to finish embedding")
     dim = column.type.list_size
     vectors = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
     return table.column("id").combine_chunks(), np.ascontiguousarray(vectors, dtype=np.float32)

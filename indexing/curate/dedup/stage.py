@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import DedupError, NotIndexedError, SettingError
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
 from indexing.workspace.manifest import WorkspaceState
@@ -44,10 +45,6 @@ MINHASH = {"num_perm": 128, "ngram": 5, "seed": 1}
 BATCH_ROWS = 4096
 
 
-class DedupError(ValueError):
-    """A dedup that cannot run: bad method, threshold or keep rule, or nothing to compare."""
-
-
 @dataclass(frozen=True)
 class DedupResult:
     method: str
@@ -61,7 +58,7 @@ class DedupResult:
     score_column: str | None = None
 
 
-def _check(schema: pa.Schema, method: str, threshold: float | None, keep: str, score_column: str | None) -> float:
+def _check(root, schema: pa.Schema, method: str, threshold: float | None, keep: str, score_column: str | None) -> float:
     if method not in METHODS:
         raise DedupError(f"unknown dedup method {method!r}; choose one of {', '.join(METHODS)}")
     if keep not in KEEP_RULES:
@@ -79,7 +76,7 @@ def _check(schema: pa.Schema, method: str, threshold: float | None, keep: str, s
         if not 0.0 < threshold < 1.0:
             raise DedupError(f"a semantic threshold is a cosine similarity in (0, 1), not {threshold!r}")
         if "vector" not in schema.names:
-            raise DedupError("this workspace has no vectors yet; run `loupe index` first")
+            raise NotIndexedError(root, "vectors")
     else:
         threshold = DEFAULT_THRESHOLD[method]  # exact ignores a threshold
     if keep == "score":
@@ -104,11 +101,11 @@ def _texts(dataset, ids: list) -> Iterator[str]:
         yield from batch.column("text").to_pylist()
 
 
-def _vectors(table: pa.Table) -> np.ndarray:
+def _vectors(table: pa.Table, root) -> np.ndarray:
     """The fixed-size-list `vector` column as an (n, dim) float32 matrix, without a Python loop."""
     column = table.column("vector").combine_chunks()
     if column.null_count:
-        raise DedupError(f"{column.null_count:,} documents have no vector; run `loupe index` to finish embedding")
+        raise NotIndexedError(root, f"vectors for {column.null_count:,} of its documents", "to finish embedding")
     dim = column.type.list_size
     return column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(-1, dim)
 
@@ -151,11 +148,11 @@ def dedup(
     progress = progress or Quiet()
     store = workspace.store
     if not store.has("docs") or store.count() == 0:
-        raise DedupError(f"{workspace.root} holds no documents yet; run `loupe index` first")
+        raise NotIndexedError(workspace.root)
     with writer_lock(workspace.root):
         started = time.perf_counter()
         dataset = store.table("docs").to_lance()  # one version for every read below
-        threshold = _check(dataset.schema, method, threshold, keep, score_column)
+        threshold = _check(workspace.root, dataset.schema, method, threshold, keep, score_column)
         n = dataset.count_rows()
         ids: list = []
         extra: dict = {}
@@ -171,7 +168,7 @@ def dedup(
             table = dataset.to_table(columns=["id", "vector"])
             ids = table.column("id").to_pylist()
             clusters = default_clusters(n)
-            groups = semantic_groups(_vectors(table), eps=1.0 - threshold, clusters=clusters, progress=progress)
+            groups = semantic_groups(_vectors(table, workspace.root), eps=1.0 - threshold, clusters=clusters, progress=progress)
             extra = {"clusters": min(clusters, n), "eps": round(1.0 - threshold, 12)}
         if len(ids) != n or len(groups) != n:
             raise RuntimeError(f"read {len(ids)} ids and {len(groups)} groups for {n} documents")
@@ -206,7 +203,7 @@ def groups_table(workspace, limit: int = 50) -> pa.Table:
     member: dup_group, id, text, dup_keep, chars, dup_size; the kept member first in each
     group, then docs order. What the app shows side by side."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit must be a positive integer, not {limit!r}")
+        raise SettingError(f"limit must be a positive integer, not {limit!r}")
     store = workspace.store
     schema = store.docs_schema()
     if schema is None or "dup_group" not in schema.names:
