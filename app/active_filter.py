@@ -16,7 +16,7 @@ import streamlit as st
 
 from app.data import Corpus, predicate_mask
 from indexing.curate.thresholds import Evaluation, Overlap, Rule, combined_predicate, evaluate, overlap
-from indexing.curate.selection import SelectionError
+from indexing.errors import SelectionError
 from indexing.workspace.sql import quote_identifier, sql_list
 
 HAND = "hand_predicate"  # the sidebar toggle: the predicate is edited as text

@@ -13,7 +13,7 @@ import streamlit as st
 from app.messages import say
 from components.text import md
 from indexing.workspace.disk import os_error_message
-from indexing.curate.labels import LabelError
+from indexing.errors import LabelError
 
 
 def add_label(workspace, ids: list[str], name: str, value: str | None) -> None:

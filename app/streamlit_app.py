@@ -20,8 +20,8 @@ from app.messages import show_message
 from app.tabs import PAGES, Context, budget, classify, duplicates, export, filters, label
 from app.tabs import map as map_tab
 from components.text import md
-from indexing import WorkspaceError
-from indexing.curate.labels import LabelError
+from indexing.errors import WorkspaceError
+from indexing.errors import LabelError
 from indexing.workspace.lock import is_busy
 from indexing.workspace.manifest import STATE_FILE
 

@@ -285,7 +285,8 @@ def synthetic_workspace(rows: int, clusters: int, seed: int, rebuild: bool) -> t
 
 def demo_workspace(docs: int, seed: int) -> tuple[Path, dict]:
     """`loupe demo`'s workspace (standard-library corpus, the real model), built once."""
-    from indexing import Workspace, WorkspaceError
+    from indexing import Workspace
+    from indexing.errors import WorkspaceError
     from indexing.demo_corpus import stdlib_documents, write_jsonl
 
     root = OUT / f"app-demo-{docs}"

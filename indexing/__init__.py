@@ -15,7 +15,10 @@ without breaking them:
     select_budget(ws, 5_000_000, where="dup_keep = true", order_by="score_quality")
     export(ws, "clean-v1", where="score_quality >= 0.5", format="parquet")
 
-- Workspace, WorkspaceError, IndexReport, IngestError: open, build and query a workspace
+- Workspace, IndexReport: open, build and query a workspace
+- LoupeError: the base of every error meant for a person (indexing.errors lists them:
+  WorkspaceError, NotIndexedError, WorkspaceBusy, SourceError, IngestError, SelectionError,
+  LabelError, ClassifierError, DedupError, SettingError, ...); its message says what to do
 - PRESETS, SUITES, compute_rules: the published rule suites (Gopher, C4, FineWeb)
 - histogram: the counts and bin edges the filter panel draws for a column
 - labelling_queue: which unlabelled documents to label next
@@ -43,13 +46,18 @@ from indexing.curate.budget import select_budget  # noqa: E402
 from indexing.demo_corpus import stdlib_documents, write_jsonl  # noqa: E402
 from indexing.exports.export import ExportResult, export  # noqa: E402
 from indexing.curate.thresholds import histogram  # noqa: E402
-from indexing.ingest.report import IndexReport, IngestError  # noqa: E402
+from indexing.errors import (  # noqa: E402
+    ClassifierError, DedupError, IngestError, LabelError, LoupeError, NotIndexedError, SelectionError, SettingError,
+    SourceError, WorkspaceBusy, WorkspaceError,
+)
+from indexing.ingest.report import IndexReport  # noqa: E402
 from indexing.curate.queue import labelling_queue  # noqa: E402
 from indexing.signals.rules import PRESETS, SUITES, compute_rules  # noqa: E402
-from indexing.workspace.workspace import Workspace, WorkspaceError  # noqa: E402
+from indexing.workspace.workspace import Workspace  # noqa: E402
 
 __all__ = [
-    "Workspace", "WorkspaceError", "IndexReport", "IngestError",
+    "Workspace", "IndexReport", "LoupeError", "WorkspaceError", "NotIndexedError", "WorkspaceBusy", "SourceError",
+    "IngestError", "SelectionError", "LabelError", "ClassifierError", "DedupError", "SettingError",
     "PRESETS", "SUITES", "compute_rules", "histogram", "labelling_queue",
     "classifiers", "dedup", "select_budget", "export", "ExportResult",
     "stdlib_documents", "write_jsonl", "__version__",

@@ -9,7 +9,7 @@ import typer
 
 from app.cli.common import WorkspaceOption, cli, console, fail, fails_on, out, read_ids
 from app.cli.terminal import Table, styled
-from indexing import Workspace, WorkspaceError
+from indexing import Workspace
 
 
 def mix_table(title: str, before: dict[str, float], after: dict[str, float],
@@ -57,7 +57,7 @@ def budget(
 
     if max_share is not None and balance_by is None:
         fail("--max-share caps a group's share; give --balance-by with it", 2)
-    with fails_on(WorkspaceError, ValueError):
+    with fails_on():
         ws = Workspace.open(workspace)
         chosen = select_budget(
             ws, tokens, where=where, ids=read_ids(ids_file) if ids_file else None, order_by=order_by,

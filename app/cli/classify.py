@@ -9,8 +9,7 @@ import typer
 
 from app.cli.common import QuietOption, WorkspaceOption, cli, console, fail, fails_on, out, progress
 from app.cli.terminal import Table
-from indexing import Workspace, WorkspaceError
-from indexing.workspace.lock import WorkspaceBusy
+from indexing import Workspace
 
 KEEP_TOP = (0.01, 0.10, 0.50)  # the percentile thresholds printed after training
 
@@ -65,13 +64,13 @@ def train_command(
     quiet: bool = QuietOption,
 ) -> None:
     """Train a classifier on the embeddings from hand labels, score every document, print its metrics."""
-    from indexing.curate.classifiers import ClassifierError, list_classifiers, load, percentile_threshold, train
+    from indexing.curate.classifiers import list_classifiers, load, percentile_threshold, train
 
     if negative is not None and negative_unlabelled:
         fail("give either --negative VALUE or --negative-unlabelled, not both", 2)
     negative_value = None if negative_unlabelled else (negative or "bad")
     # a full disk: the classifier is swapped in whole or not at all
-    with fails_on(WorkspaceError, WorkspaceBusy, ClassifierError, disk=workspace):
+    with fails_on(disk=workspace):
         ws = Workspace.open(workspace)
         previous = load(ws, name) if name in list_classifiers(ws) else None
         arguments = dict(label=label or name, positive=positive, negative=negative_value, name=name, C=c,
@@ -95,9 +94,9 @@ def fasttext_command(
     seed: int = typer.Option(0, help="Seed for the order of the lines."),
 ) -> None:
     """Write the hand labels as a fastText training file: `__label__VALUE text` per line."""
-    from indexing.curate.classifiers import ClassifierError, export_fasttext
+    from indexing.curate.classifiers import export_fasttext
 
     # a full disk, a name too long: the file is replaced atomically
-    with fails_on(WorkspaceError, ClassifierError, disk=out_file):
+    with fails_on(disk=out_file):
         lines = export_fasttext(Workspace.open(workspace), label, out_file, positive, negative, seed=seed)
     console.print(f"wrote {lines:,} labelled documents to {out_file}")

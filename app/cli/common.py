@@ -13,6 +13,7 @@ from typing import Iterator, NoReturn
 import typer
 
 from app.cli.terminal import console as _console, line
+from indexing.errors import LoupeError
 from indexing.workspace.disk import os_error_message
 from indexing.progress import Quiet, Reporter, RichReporter
 
@@ -31,12 +32,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 @contextmanager
-def fails_on(*errors: type[BaseException], disk: str | Path | None = None, disk_note: str = "{}") -> Iterator[None]:
-    """Turn the engine's expected `errors` into `fail(str(error))`; with `disk`, an OSError
-    too (a full disk, a name too long), as what it means at `disk`, put in `disk_note`."""
+def fails_on(*also: type[BaseException], disk: str | Path | None = None, disk_note: str = "{}") -> Iterator[None]:
+    """Turn every `LoupeError` (and the `also` errors) into `fail(str(error))`: the engine's
+    errors say what happened and what to do. With `disk`, an OSError too (a full disk, a name
+    too long), as what it means at `disk`, put in `disk_note`."""
     try:
         yield
-    except errors as error:
+    except (LoupeError, *also) as error:
         fail(str(error))
     except OSError as error:
         if disk is None:

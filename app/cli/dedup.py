@@ -9,8 +9,7 @@ import typer
 
 from app.cli.common import QuietOption, WorkspaceOption, cli, console, fails_on, progress
 from app.cli.terminal import Table, styled
-from indexing import Workspace, WorkspaceError
-from indexing.workspace.lock import WorkspaceBusy
+from indexing import Workspace
 
 
 @cli.command("dedup")
@@ -31,7 +30,7 @@ def dedup_command(
     if method == "exact" and threshold is not None:
         console.print(styled("--threshold is ignored by --method exact", "yellow"))
         threshold = None
-    with fails_on(WorkspaceError, WorkspaceBusy, ValueError, disk=workspace):  # a full disk
+    with fails_on(disk=workspace):  # a full disk
         ws = Workspace.open(workspace)
         with progress(quiet) as reporter:
             result = dedup(ws, method, threshold, keep=keep, score_column=score_column, progress=reporter)

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from app.cli.common import WorkspaceOption, cli, console, fails_on, progress, read_ids
-from indexing import Workspace, WorkspaceError
+from indexing import Workspace
 
 
 @cli.command("export")
@@ -24,11 +24,9 @@ def export_command(
 ) -> None:
     """Write the selected documents, with manifest.json, atomically."""
     from indexing.exports.export import export
-    from indexing.curate.selection import SelectionError
 
     # a full disk, a name too long: the export is atomic, so nothing was written
-    with fails_on(WorkspaceError, SelectionError, ValueError, FileExistsError, disk=out,
-                  disk_note="nothing exported: {}"):
+    with fails_on(FileExistsError, disk=out, disk_note="nothing exported: {}"):
         ws = Workspace.open(workspace)
         with progress() as reporter:
             result = export(

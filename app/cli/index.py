@@ -11,10 +11,10 @@ import typer
 
 from app.cli.common import QuietOption, WorkspaceOption, cli, console, fail, fails_on, out, progress
 from app.cli.terminal import Table, styled
-from indexing import IndexReport, IngestError, Workspace, WorkspaceError
+from indexing import IndexReport, Workspace
+from indexing.errors import IngestError
 from indexing.vectors.embedder import DEFAULT_MODEL
 from indexing.ingest.ingest import IngestOptions
-from indexing.workspace.lock import WorkspaceBusy
 from indexing.workspace.manifest import STATE_FILE
 
 
@@ -47,7 +47,7 @@ def open_or_create(path: Path, model: Optional[str], text_field: Optional[str], 
     """The workspace at `path`, created when new; an existing one must agree with the options given."""
     if not (path / STATE_FILE).exists():
         return Workspace.create(path, model=model or DEFAULT_MODEL, text_field=text_field or "text", id_field=id_field)
-    with fails_on(WorkspaceError):  # damaged: never overwritten by a new one
+    with fails_on():  # damaged: never overwritten by a new one
         workspace = Workspace.open(path)
     state = workspace.state
     for name, given, stored in (("--text-field", text_field, state.text_field), ("--id-field", id_field, state.id_field)):
@@ -61,8 +61,7 @@ def open_or_create(path: Path, model: Optional[str], text_field: Optional[str], 
 def run_index(workspace: Workspace, sources: list[str], quiet: bool = False, **options) -> IndexReport:
     """Index `sources` into `workspace` with progress, then print the summary (`index` and `demo`)."""
     # a full disk: every stage resumes, so a re-run finishes the work
-    with fails_on(WorkspaceBusy, WorkspaceError, disk=workspace.root,
-                  disk_note="{}; stored rows are kept, run again to resume"):
+    with fails_on(disk=workspace.root, disk_note="{}; stored rows are kept, run again to resume"):
         try:
             with progress(quiet) as reporter:
                 report = workspace.index(sources, progress=reporter, **options)
@@ -111,7 +110,7 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable (stable; see README)."),
 ) -> None:
     """What a workspace holds: docs, columns, model, stages, clusters, labels, sizes."""
-    with fails_on(WorkspaceError):
+    with fails_on():
         data = Workspace.open(workspace).info()
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

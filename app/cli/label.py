@@ -9,7 +9,7 @@ import typer
 
 from app.cli.common import WorkspaceOption, cli, console, fail, fails_on, read_ids
 from app.cli.terminal import styled
-from indexing import Workspace, WorkspaceError
+from indexing import Workspace
 
 
 @cli.command()
@@ -23,15 +23,13 @@ def label(
     author: Optional[str] = typer.Option(None, help="Who labels [default: the login name]."),
 ) -> None:
     """Label documents chosen by id or by predicate (one append-only write)."""
-    from indexing.curate.labels import LabelError
-    from indexing.curate.selection import SelectionError
 
     if (value is None) == (not clear):
         fail("give exactly one of --value V or --clear", 2)
     if ids_file is None and where is None:
         fail("choose documents with --ids-file F and/or --where PRED", 2)
     # a full disk: the add is one write, so nothing was stored
-    with fails_on(WorkspaceError, SelectionError, LabelError, disk=workspace, disk_note="nothing labelled: {}"):
+    with fails_on(disk=workspace, disk_note="nothing labelled: {}"):
         ws = Workspace.open(workspace)
         given = read_ids(ids_file) if ids_file else None
         chosen = ws.select(where, given)

@@ -11,9 +11,7 @@ import typer
 
 from app.cli.common import QuietOption, WorkspaceOption, cli, console, fails_on, progress
 from app.cli.terminal import Table
-from indexing import Workspace, WorkspaceError
-from indexing.signals.language import LanguageModelMissing
-from indexing.workspace.lock import WorkspaceBusy
+from indexing import Workspace
 from indexing.signals.rules import SUITES
 from indexing.signals.rules.hits import PresetHits
 
@@ -66,7 +64,7 @@ def signals_command(
     """Compute rule-suite signal columns (and the language) for every document of a workspace."""
     from indexing.signals.compute import compute_signals
 
-    with fails_on(WorkspaceError, WorkspaceBusy, LanguageModelMissing, ValueError, disk=workspace):  # a full disk
+    with fails_on(disk=workspace):  # a full disk
         ws = Workspace.open(workspace)
         with progress(quiet or as_json) as reporter:
             result = compute_signals(ws, suite or None, language, progress=reporter)

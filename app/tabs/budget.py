@@ -14,6 +14,7 @@ from app.session import KEEP
 from app.tabs import Context
 from components.mix_figure import mix_figure
 from components.text import md
+from indexing.errors import LoupeError
 from indexing.curate.budget import select_budget
 
 RESULT = "budget_result"
@@ -45,7 +46,7 @@ def show(ctx: Context) -> None:
                                    order_by=None if order_by == RANDOM else order_by,
                                    balance_by=None if balance == NOTHING else balance,
                                    max_share=None if balance == NOTHING or share is None else float(share))
-        except ValueError as error:
+        except LoupeError as error:
             st.error(md(error))
         else:
             session.select(f"budget of {chosen.tokens:,} tokens", chosen.ids)

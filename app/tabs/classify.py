@@ -15,7 +15,7 @@ from app.tabs import Context
 from components.progress import StreamlitReporter
 from components.text import md
 from indexing import classifiers as classify
-from indexing.workspace.lock import WorkspaceBusy
+from indexing.errors import LoupeError
 
 EVERY_UNLABELLED = "(every unlabelled document)"
 
@@ -44,7 +44,7 @@ def _tab(workspace, scheme: dict[str, list[str]]) -> None:
         try:
             trained = classify.train(workspace, label, positive, None if negative == EVERY_UNLABELLED else negative,
                                      name=name.strip() or label, progress=StreamlitReporter())
-        except (ValueError, WorkspaceBusy) as error:  # bad settings, or another writer holds the workspace
+        except LoupeError as error:  # bad settings, or another writer holds the workspace
             st.error(md(error))
         else:
             m = trained.metrics

@@ -15,7 +15,7 @@ from components.diff import diff_html
 from components.progress import StreamlitReporter
 from components.text import md
 from indexing import dedup
-from indexing.workspace.lock import WorkspaceBusy
+from indexing.errors import LoupeError
 
 DEFAULT_THRESHOLD = {"exact": None, "minhash": 0.8, "semantic": 0.95}
 THRESHOLD_HELP = {"minhash": "estimated Jaccard similarity of word shingles", "semantic": "cosine similarity of embeddings"}
@@ -40,7 +40,7 @@ def show(ctx: Context) -> None:
         try:
             found = dedup.dedup(workspace, method, threshold, keep=keep, score_column=score,
                                 progress=StreamlitReporter())
-        except (ValueError, WorkspaceBusy) as error:  # bad settings, or another writer holds the workspace
+        except LoupeError as error:  # bad settings, or another writer holds the workspace
             st.error(md(error))
         else:
             say("success", f"{method}: {found.groups:,} groups, {found.duplicates:,} "

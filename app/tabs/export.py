@@ -17,6 +17,7 @@ from app.session import KEEP
 from app.tabs import Context
 from components.progress import StreamlitReporter
 from components.text import md
+from indexing.errors import LoupeError
 from indexing.workspace.disk import os_error_message
 from indexing.exports.export import FORMATS, INTERNAL_COLUMNS, export
 
@@ -53,7 +54,7 @@ def _tab(workspace, corpus, active: Filter, selected: list[str], what: str | Non
             result = export(workspace, name.strip() or None, where=where, ids=ids, format=format,
                             columns=chosen or None, shard_rows=int(shard_rows) or None, include_removed=removed,
                             progress=StreamlitReporter())
-        except (ValueError, FileExistsError) as error:
+        except (LoupeError, FileExistsError) as error:
             st.error(md(error))
             return
         except OSError as error:  # a full disk, a name too long: the export is atomic, nothing was written

@@ -20,7 +20,7 @@ from components.text import md
 from indexing import classifiers as classify
 from indexing.workspace.disk import os_error_message
 from indexing.curate.label_scheme import parse_values
-from indexing.curate.labels import LabelError
+from indexing.errors import LoupeError
 from indexing.curate.queue import ORDERS, labelling_queue
 
 SKIPPED = "queue_skipped"
@@ -126,7 +126,7 @@ def _scheme_editor(workspace, scheme: dict[str, list[str]]) -> None:
         values = parse_values(st.session_state.scheme_values)
         try:
             workspace.save_label_scheme({**scheme, name: values})
-        except (LabelError, ValueError) as error:
+        except LoupeError as error:
             say("error", str(error))
             return
         say("success", f"label {name}: {', '.join(values)}")

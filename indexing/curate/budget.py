@@ -49,6 +49,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import NotIndexedError, SettingError
+
 MIX_COLUMNS = ("cluster", "lang")  # the mixes always shown, when the workspace has them
 MIX_TOP = 20  # groups listed by name in a mix; the rest are summed as "other"
 OTHER = "other"
@@ -77,34 +79,34 @@ class Budget:
 
 def _check_budget(budget_tokens) -> int:
     if isinstance(budget_tokens, bool):
-        raise ValueError(f"budget_tokens must be a whole number of tokens, not {budget_tokens!r}")
+        raise SettingError(f"budget_tokens must be a whole number of tokens, not {budget_tokens!r}")
     try:
         budget = operator.index(budget_tokens)
     except TypeError:
-        raise ValueError(f"budget_tokens must be a whole number of tokens, not {budget_tokens!r}") from None
+        raise SettingError(f"budget_tokens must be a whole number of tokens, not {budget_tokens!r}") from None
     if budget < 0:
-        raise ValueError(f"budget_tokens must be 0 or more, not {budget}")
+        raise SettingError(f"budget_tokens must be 0 or more, not {budget}")
     return budget
 
 
 def _check_column(schema: pa.Schema, name: str, role: str, numeric: bool) -> None:
     usable = [f.name for f in schema if f.name not in ("vector",)]
     if not isinstance(name, str) or name not in schema.names or name == "vector":
-        raise ValueError(f"{role} {name!r} is not a docs column; available columns: {', '.join(usable)}")
+        raise SettingError(f"{role} {name!r} is not a docs column; available columns: {', '.join(usable)}")
     kind = schema.field(name).type
     if numeric and not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
         numbers = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)]
-        raise ValueError(f"{role} {name!r} holds {kind}, not numbers; numeric columns: {', '.join(numbers)}")
+        raise SettingError(f"{role} {name!r} holds {kind}, not numbers; numeric columns: {', '.join(numbers)}")
     if not numeric and (name in _NOT_GROUPS or pa.types.is_nested(kind)):
-        raise ValueError(f"{role} {name!r} cannot group documents; use a column like cluster or lang")
+        raise SettingError(f"{role} {name!r} cannot group documents; use a column like cluster or lang")
 
 
 def _check_share(max_share) -> float:
     if isinstance(max_share, bool) or not isinstance(max_share, (int, float)):
-        raise ValueError(f"max_share must be a number in (0, 1], not {max_share!r}")
+        raise SettingError(f"max_share must be a number in (0, 1], not {max_share!r}")
     share = float(max_share)
     if not (0.0 < share <= 1.0):
-        raise ValueError(f"max_share must be in (0, 1] (a share of the selected tokens), not {max_share!r}")
+        raise SettingError(f"max_share must be in (0, 1] (a share of the selected tokens), not {max_share!r}")
     return share
 
 
@@ -287,16 +289,16 @@ def select_budget(
     """
     budget = _check_budget(budget_tokens)
     if isinstance(ids, str):
-        raise ValueError("ids must be a list of ids, not a single string")
+        raise SettingError("ids must be a list of ids, not a single string")
     if max_share is not None:
         share = _check_share(max_share)
         if balance_by is None:
-            raise ValueError("max_share caps a group's share; give balance_by (e.g. 'cluster') with it")
+            raise SettingError("max_share caps a group's share; give balance_by (e.g. 'cluster') with it")
     schema = workspace.store.docs_schema()
     if schema is None:
-        raise ValueError(f"{workspace.root} holds no documents yet; run `loupe index` first")
+        raise NotIndexedError(workspace.root)
     if "tokens" not in schema.names:
-        raise ValueError(f"{workspace.root} has no `tokens` column; run `loupe index` first")
+        raise NotIndexedError(workspace.root, "`tokens` column")
     if order_by is not None:
         _check_column(schema, order_by, "order_by", numeric=True)
     if balance_by is not None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from indexing.curate.labels import LabelError, Labels
+from indexing.errors import LabelError
+from indexing.curate.labels import Labels
 from indexing.workspace.manifest import atomic_write_text
 
 SCHEME_FILE = "label_scheme.json"

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import LabelError
 from indexing.workspace.conflicts import retry_conflicts
 from indexing.workspace.owned_columns import is_owned, owned_names
 from indexing.workspace.sql import quote_string
@@ -46,10 +47,6 @@ ALWAYS_RESERVED = frozenset(
 )
 
 _ORDER = [("at", "ascending"), ("action", "ascending")]
-
-
-class LabelError(ValueError):
-    """A label call that cannot be recorded (bad name, value or ids)."""
 
 
 def default_author() -> str:

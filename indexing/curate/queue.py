@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import SettingError
+
 ORDERS = ("random", "nearest")
 MAX_QUERIES = 256  # the most recently labelled documents that steer "nearest"
 
@@ -33,7 +35,7 @@ def labelling_queue(
     `order`: "random" (seeded by `seed`) or "nearest" (most like the documents already
     labelled under `name` first, then the random rest)."""
     if order not in ORDERS:
-        raise ValueError(f"unknown queue order {order!r}; choose one of {', '.join(ORDERS)}")
+        raise SettingError(f"unknown queue order {order!r}; choose one of {', '.join(ORDERS)}")
     labelled = workspace.labels.current(name)["doc_id"].to_pylist()
     done = set(labelled)
     shuffled = _random_unlabelled(candidates, done, seed, limit)
@@ -79,7 +81,7 @@ def unlabelled_scores(workspace, name: str, candidates: Sequence[str] | None = N
     classifier's label, among `candidates` when given."""
     # Deferred: the classifiers package re-exports `uncertain` and `likely_positive` from here.
     from indexing.curate.classifiers import storage
-    from indexing.curate.classifiers.model import ClassifierError
+    from indexing.errors import ClassifierError
     from indexing.curate.classifiers.training import column_trained_at
 
     classifier = storage.load(workspace.root, name)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from indexing.errors import SettingError
 from indexing.workspace.sql import quote_identifier
 
 # Numeric columns that are bookkeeping or geometry, not something a curator thresholds.
@@ -29,11 +30,11 @@ def percentile_threshold(scores: np.ndarray, keep_top: float) -> float:
 
     keep_top=0.10 over the scores 0, 1, ..., 99 gives 90 (ten scores are >= 90)."""
     if not isinstance(keep_top, (int, float)) or not 0 < keep_top <= 1:
-        raise ValueError(f"keep_top must be a share in (0, 1], e.g. 0.1 for the top 10%, not {keep_top!r}")
+        raise SettingError(f"keep_top must be a share in (0, 1], e.g. 0.1 for the top 10%, not {keep_top!r}")
     values = np.asarray(scores, dtype=np.float64).ravel()
     values = values[~np.isnan(values)]
     if len(values) == 0:
-        raise ValueError("no scores to take a percentile of")
+        raise SettingError("no scores to take a percentile of")
     keep = min(len(values), max(1, math.ceil(keep_top * len(values) - 1e-9)))
     return float(np.partition(values, len(values) - keep)[len(values) - keep])
 

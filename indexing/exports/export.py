@@ -67,6 +67,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from indexing import __version__
+from indexing.errors import NotIndexedError, SettingError
 from indexing.exports.folder import (  # noqa: F401 (STALE_AFTER_S, remove_stale_temporaries: part of this API)
     MANIFEST, MARKER, STALE_AFTER_S, check_name, default_name, fsync, fsync_tree, remove_stale_temporaries,
 )
@@ -96,17 +97,17 @@ def _columns(schema: pa.Schema, columns: Sequence[str] | None) -> list[str]:
     if columns is None:
         return [n for n in available if n not in INTERNAL_COLUMNS]
     if isinstance(columns, str):
-        raise ValueError(f"columns must be a list of names, not the string {columns!r}")
+        raise SettingError(f"columns must be a list of names, not the string {columns!r}")
     columns = list(columns)
     if not columns:
-        raise ValueError("columns is empty; leave it out for the default columns")
+        raise SettingError("columns is empty; leave it out for the default columns")
     unknown = [c for c in columns if c not in available]
     if unknown:
-        raise ValueError(f"unknown column(s) {', '.join(map(repr, unknown))}; "
+        raise SettingError(f"unknown column(s) {', '.join(map(repr, unknown))}; "
                          f"available columns: {', '.join(available)}")
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        raise ValueError(f"column(s) given twice: {', '.join(repeated)}")
+        raise SettingError(f"column(s) given twice: {', '.join(repeated)}")
     return columns
 
 
@@ -148,7 +149,7 @@ def _kept_ids(workspace, where: str | None, ids: Sequence[str] | None) -> list[s
     except Exception as error:  # anything else a bad predicate may provoke, as a ValueError
         if where is None:
             raise
-        raise ValueError(f"cannot export with the predicate {where!r}: {error}") from error
+        raise SettingError(f"cannot export with the predicate {where!r}: {error}") from error
 
 
 def export(
@@ -182,14 +183,14 @@ def export(
     progress = progress or Quiet()
     # ---- everything that can be wrong is checked before anything is written
     if format not in FORMATS:
-        raise ValueError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
+        raise SettingError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
     if shard_rows is not None and (isinstance(shard_rows, bool) or not isinstance(shard_rows, int) or shard_rows < 1):
-        raise ValueError(f"shard_rows must be a positive integer or None, not {shard_rows!r}")
+        raise SettingError(f"shard_rows must be a positive integer or None, not {shard_rows!r}")
     if isinstance(ids, str):
-        raise ValueError("ids must be a list of ids, not a single string")
+        raise SettingError("ids must be a list of ids, not a single string")
     store = workspace.store
     if not store.has("docs"):
-        raise ValueError(f"{workspace.root} holds no documents yet; run `loupe index` first")
+        raise NotIndexedError(workspace.root)
     dataset = store.table("docs").to_lance()  # one version for the whole export
     schema = dataset.schema
     wanted = _columns(schema, columns)

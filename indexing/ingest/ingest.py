@@ -18,13 +18,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import SourceError
 from indexing.ingest.columns import SIGNALS, FieldNames, align, field_columns, overflow_text, seed_fields
 from indexing.vectors.embedder import Embedder
 from indexing.signals.language import language_columns
 from indexing.workspace.owned_columns import OVERFLOW_COLUMN
 from indexing.ingest.prefetch import prefetch
 from indexing.progress import Quiet, Reporter
-from indexing.ingest.records import MAX_NESTING, TOO_DEEP, Record, Rejection, SourceError, too_deep
+from indexing.ingest.records import MAX_NESTING, TOO_DEEP, Record, Rejection, too_deep
 from indexing.signals.rules import compute_rules
 from indexing.signals.basic import TOKENS, basic_signals
 from indexing.ingest.sources import Source, open_source

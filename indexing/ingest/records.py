@@ -6,8 +6,9 @@ share one vocabulary without importing any file format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
 
 # The most levels of objects and lists one record may nest (the record itself is one).
 # Deeper data is almost always a generated or hostile file, and storing it would recurse
@@ -66,13 +67,3 @@ class Rejection:
         return f"{self.file}:{self.line}: {self.reason}{tail}"
 
 
-@dataclass
-class SourceError(Exception):
-    """A source that cannot be read at all (missing path, unknown format, permission)."""
-
-    path: str
-    reason: str
-    details: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from indexing.errors import IngestError, SettingError
 from indexing.ingest.records import Rejection
 
 ON_ERROR = ("skip", "fail")
@@ -35,15 +36,13 @@ class IngestOptions:
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
-            raise ValueError(f"on_error must be one of {ON_ERROR}, not {self.on_error!r}")
+            raise SettingError(f"on_error must be one of {ON_ERROR}, not {self.on_error!r}")
         if self.max_fields < 1:
-            raise ValueError(f"max_fields must be at least 1, not {self.max_fields}")
+            raise SettingError(f"max_fields must be at least 1, not {self.max_fields}")
         if self.limit is not None and self.sample is not None:
-            raise ValueError("use either limit or sample, not both")
+            raise SettingError("use either limit or sample, not both")
 
 
-class IngestError(Exception):
-    """Raised under on_error='fail' at the first bad record or source."""
 
 
 @dataclass

@@ -21,6 +21,7 @@ from typing import Iterable
 
 import pyarrow as pa
 
+from indexing.errors import NotIndexedError, SignalsError
 from indexing.curate.thresholds import as_float
 from indexing.signals.language import TYPES as LANGUAGE_TYPES
 from indexing.signals.language import language_columns
@@ -32,10 +33,6 @@ from indexing.workspace.stages import now, record_stages, stage_entry
 
 BATCH_ROWS = 2048
 LANGUAGE_STAGE = "language"
-
-
-class SignalsError(ValueError):
-    pass
 
 
 def stage_name(suite: str) -> str:
@@ -76,7 +73,7 @@ def compute_signals(
         raise SignalsError("nothing to compute: name a suite or keep the language")
     store = workspace.store
     if not store.has("docs") or store.count() == 0:
-        raise SignalsError(f"{workspace.root} holds no documents yet; run `loupe index` first")
+        raise NotIndexedError(workspace.root)
     with writer_lock(workspace.root):
         dataset = store.table("docs").to_lance()  # one version for every read below
         n = dataset.count_rows()

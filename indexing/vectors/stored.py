@@ -13,16 +13,17 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
-from indexing.workspace.manifest import WorkspaceError
+from indexing.errors import NotIndexedError
 
 COLUMNS = ("id", "vector")
 
 
-def _not_embedded(count: int) -> Exception:
-    return WorkspaceError(f"{count:,} documents have no vector; run `loupe index` to finish embedding")
+def not_embedded(root, count: int) -> NotIndexedError:
+    """The error for `count` documents of the workspace at `root` without a vector."""
+    return NotIndexedError(root, f"vectors for {count:,} of its documents", "to finish embedding")
 
 
-def vector_matrix(table: pa.Table, missing: Callable[[int], Exception] = _not_embedded) -> np.ndarray:
+def vector_matrix(table: pa.Table, missing: Callable[[int], Exception]) -> np.ndarray:
     """The fixed-size-list `vector` column of `table` as a contiguous (n, dim) float32 matrix;
     `missing(count)` is raised when `count` rows have no vector."""
     column = table.column("vector").combine_chunks()
@@ -33,9 +34,9 @@ def vector_matrix(table: pa.Table, missing: Callable[[int], Exception] = _not_em
     return np.ascontiguousarray(matrix, dtype=np.float32)
 
 
-def read_vectors(store, missing: Callable[[int], Exception] = _not_embedded) -> tuple[pa.Array, np.ndarray]:
+def read_vectors(store, missing: Callable[[int], Exception] | None = None) -> tuple[pa.Array, np.ndarray]:
     """Every document's id (one Arrow array) and its embedding, in docs order, from `store`."""
     table = store.read_docs(columns=list(COLUMNS))
     if table.num_rows == 0:
         return pa.array([], pa.string()), np.empty((0, 0), np.float32)
-    return table.column("id").combine_chunks(), vector_matrix(table, missing)
+    return table.column("id").combine_chunks(), vector_matrix(table, missing or (lambda count: not_embedded(store.root, count)))

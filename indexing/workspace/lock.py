@@ -14,11 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from indexing.errors import WorkspaceBusy
+
 LOCK_FILE = ".lock"
-
-
-class WorkspaceBusy(RuntimeError):
-    pass
 
 
 @contextmanager

@@ -14,14 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
+from indexing.errors import WorkspaceError
+
 SCHEMA_VERSION = 1
 STATE_FILE = "workspace.json"
 _REBUILD = "restore it from a backup, or index the sources again into a new workspace"
-
-
-class WorkspaceError(ValueError):
-    """A workspace that cannot be opened or used as asked; the message names the file
-    and what to do (defined here, below `Workspace`, so that loading the state can raise it)."""
 
 
 @contextmanager

@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Iterable
 
+from indexing.errors import ColumnOwnershipError
+
 # A source field that Loupe cannot keep as its own column (beyond `max_fields`) goes
 # here, in a JSON object keyed by its source name.
 OVERFLOW_COLUMN = "extra_fields"
@@ -30,10 +32,6 @@ _FIXED = (
 )
 # Families: every `score_<classifier>` and every `dup_*` (dedup writes dup_group, dup_keep).
 PREFIXES = ("score_", "dup_")
-
-
-class ColumnOwnershipError(ValueError):
-    """A write that would replace a column holding a curator's source field."""
 
 
 @cache

@@ -36,7 +36,7 @@ from indexing.vectors.projection import project
 from indexing.vectors.stored import read_vectors
 from indexing.vectors.vector_index import build_index
 from indexing.workspace.lock import writer_lock
-from indexing.workspace.manifest import WorkspaceError
+from indexing.errors import WorkspaceError
 from indexing.workspace.stages import record_stages, stage_done, stage_entry
 
 PASS = ("ingest", "signals", "embed")  # one pass over the records, recorded as three stages
@@ -156,7 +156,8 @@ def refresh_derived(workspace, report: IndexReport, progress: Reporter) -> dict:
     or the dedup, but raises a WorkspaceError at the end that names its file and what to
     do. Returns what ran: {"classifiers": [...], "dedup": method or None}."""
     from indexing.curate import classifiers
-    from indexing.curate.dedup import DedupError, dedup, last_run
+    from indexing.curate.dedup import dedup, last_run
+    from indexing.errors import DedupError
 
     started = time.perf_counter()
     names = classifiers.list_classifiers(workspace)

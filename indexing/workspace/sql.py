@@ -38,6 +38,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from indexing.errors import SelectionError
+
 MAX_CHARS = 20_000
 MAX_TOKENS = 2_000
 MAX_DEPTH = 32
@@ -96,11 +98,6 @@ _TOKEN = re.compile(
       | (?P<other>.)""",
     re.VERBOSE | re.DOTALL,
 )
-
-
-class SelectionError(ValueError):
-    """A predicate that does not parse, names an unknown column, cannot be evaluated,
-    or exceeds the bounds of `check_predicate`."""
 
 
 def quote_identifier(name: str) -> str:
@@ -226,7 +223,6 @@ def _tokens(where: str, spaces: bool = False):
         if spaces or match.lastgroup != "space":
             yield match.lastgroup, match.group(), position + 1
         position = match.end()
-
 
 
 def _called(token: tuple[str, str] | None) -> str | None:

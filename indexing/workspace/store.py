@@ -14,7 +14,8 @@ import lancedb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from indexing.workspace.owned_columns import ColumnOwnershipError, check_writable
+from indexing.errors import ColumnOwnershipError
+from indexing.workspace.owned_columns import check_writable
 from indexing.workspace.manifest import recorded_fields
 
 DOCS = "docs"

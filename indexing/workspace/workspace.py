@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from indexing import __version__
+from indexing.errors import NotIndexedError, WorkspaceError
 from indexing.curate.label_scheme import load_scheme, save_scheme
 from indexing.curate.labels import Labels
 from indexing.curate.selection import select_ids
@@ -35,7 +36,7 @@ from indexing.progress import Reporter
 from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
 from indexing.vectors.vector_index import VectorIndex
 from indexing.workspace import pipeline
-from indexing.workspace.manifest import STATE_FILE, WorkspaceError, WorkspaceState
+from indexing.workspace.manifest import STATE_FILE, WorkspaceState
 from indexing.workspace.sql import sql_list
 from indexing.workspace.stages import STAGES, stage_done
 from indexing.workspace.store import Store
@@ -171,7 +172,7 @@ class Workspace:
     def vector_index(self) -> VectorIndex:
         current = self.root / "faiss" / "current.json"
         if not current.exists():
-            raise WorkspaceError(f"{self.root} has no FAISS index yet; run `loupe index` first")
+            raise NotIndexedError(self.root, "FAISS index")
         if self._index is None or self._index.meta["build"] not in current.read_text():
             self._index = VectorIndex.load(self.root)
         return self._index

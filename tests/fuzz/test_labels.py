@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from indexing.curate.labels import LabelError
+from indexing.errors import LabelError
 from tests.fuzz.strategies import LOUPE_NAMES, ODD_NAMES, examples, sql_string
 
 names = st.one_of(st.sampled_from(LOUPE_NAMES + ODD_NAMES + ["quality", "topic", "Quality", "x" * 300]),

@@ -22,7 +22,8 @@ import zstandard
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from indexing.ingest.records import Record, SourceError
+from indexing.ingest.records import Record
+from indexing.errors import SourceError
 from indexing.ingest.sources import open_source
 from tests.fuzz.strategies import examples, field_names, json_values, jsonl_line, nested_json, texts
 

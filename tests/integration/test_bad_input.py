@@ -8,7 +8,8 @@ import json
 import pyarrow as pa
 import pytest
 
-from indexing import IngestError, Workspace
+from indexing import Workspace
+from indexing.errors import IngestError
 from tests.helpers import write_jsonl
 
 GOOD = [{"id": f"g{i}", "text": f"good document number {i} about parsing dates"} for i in range(30)]
@@ -164,7 +165,7 @@ def test_a_workspace_from_before_the_field_record_is_seeded(tmp_path):
 def test_source_fields_named_like_loupe_columns_survive_dedup(tmp_path):
     """issue 8, defect 4: source fields `dup_keep` and `dup_group` were overwritten by dedup."""
     from indexing.curate.dedup import dedup
-    from indexing.workspace.owned_columns import ColumnOwnershipError
+    from indexing.errors import ColumnOwnershipError
 
     rows = [{"id": f"d{i}", "text": "same text" if i < 2 else f"text {i}", "dup_keep": i % 2 == 0,
              "dup_group": f"g{i}", "score_mine": i, "extra_fields": "x"} for i in range(4)]

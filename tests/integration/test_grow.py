@@ -113,7 +113,7 @@ def test_a_damaged_classifier_stops_the_refresh_with_a_clear_error(tmp_path, std
     from typer.testing import CliRunner
 
     from app.cli import cli
-    from indexing import WorkspaceError
+    from indexing.errors import WorkspaceError
 
     ws, second = _grown(tmp_path, stdlib_rows)
     coef = ws.root / "classifiers" / "quality" / "coef.npy"

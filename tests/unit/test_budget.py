@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from indexing.curate.budget import MIX_TOP, OTHER, select_budget
-from indexing.curate.selection import SelectionError
+from indexing.errors import SelectionError
 
 # (id, tokens, score, cluster, lang): the hash embedder counts one token per word
 ROWS = [

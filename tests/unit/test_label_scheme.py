@@ -9,7 +9,7 @@ import pytest
 
 from indexing import Workspace
 from indexing.curate.label_scheme import DEFAULT_SCHEME, SCHEME_FILE, load_scheme, parse_values, save_scheme
-from indexing.curate.labels import LabelError
+from indexing.errors import LabelError
 
 DOCS = [{"id": f"d{i}", "text": f"document {i} about dates", "kind": "ab"[i % 2]} for i in range(8)]
 

@@ -8,7 +8,8 @@ import pytest
 
 from indexing import Workspace
 from indexing.curate import labels as labels_module
-from indexing.curate.labels import LabelError, Labels
+from indexing.curate.labels import Labels
+from indexing.errors import LabelError
 from indexing.workspace.store import LABELS
 
 DOCS = [

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from indexing.signals import language
-from indexing.signals.language import LanguageModelMissing, detect, language_columns, model_path
+from indexing.signals.language import detect, language_columns, model_path
+from indexing.errors import LanguageModelMissing
 
 # Article 1 of the Universal Declaration of Human Rights, in eight languages and scripts.
 ARTICLE_1 = {

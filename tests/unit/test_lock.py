@@ -11,7 +11,8 @@ import textwrap
 import pytest
 
 from indexing.workspace import lock
-from indexing.workspace.lock import LOCK_FILE, WorkspaceBusy, is_busy, writer_lock
+from indexing.workspace.lock import LOCK_FILE, is_busy, writer_lock
+from indexing.errors import WorkspaceBusy
 
 # The holder loads lock.py by path: it needs only the standard library, and importing the
 # `indexing` package (LanceDB, torch...) would cost seconds per process.

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexing.workspace.owned_columns import OVERFLOW_COLUMN, ColumnOwnershipError, check_writable, is_owned, owned_names
+from indexing.workspace.owned_columns import OVERFLOW_COLUMN, check_writable, is_owned, owned_names
+from indexing.errors import ColumnOwnershipError
 
 
 def test_every_stage_column_is_in_the_registry():
@@ -43,7 +44,8 @@ def test_a_write_to_a_column_loupe_does_not_own_is_refused():
 
 def test_a_classifier_name_cannot_make_a_column_loupe_would_not_own():
     """issue 8, defect 4: `score_<name>` must stay in the registry, or its write is refused."""
-    from indexing.curate.classifiers.model import ClassifierError, column_name
+    from indexing.curate.classifiers.model import column_name
+    from indexing.errors import ClassifierError
 
     assert column_name("quality") == "score_quality"
     with pytest.raises(ClassifierError, match="'x_src' ends in '_src'"):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from indexing.curate.selection import SelectionError, select_ids, selection_table
+from indexing.curate.selection import select_ids, selection_table
+from indexing.errors import SelectionError
 
 DOCS = [
     {"id": f"d{i}", "text": f"document {i} " + "about parsing dates " * (i + 1), "kind": "ab"[i % 2], "Score": i * 10}
@@ -180,7 +181,8 @@ _BOMB_SCRIPT = r"""
 import json, sys, time
 import pyarrow as pa
 from indexing import Workspace
-from indexing.curate.selection import SelectionError, filter_ids, referenced_columns
+from indexing.curate.selection import filter_ids, referenced_columns
+from indexing.errors import SelectionError
 
 ws = Workspace.open(sys.argv[1])
 table = ws.docs(columns=["id", "text", "tokens"])

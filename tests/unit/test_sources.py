@@ -14,7 +14,8 @@ import pytest
 import zstandard
 
 from indexing.ingest.sources import hf_dataset, parquet
-from indexing.ingest.records import MAX_NESTING, Record, SourceError, too_deep
+from indexing.ingest.records import MAX_NESTING, Record, too_deep
+from indexing.errors import SourceError
 from indexing.ingest.sources import open_source
 
 

@@ -135,7 +135,8 @@ def test_stage_done_survives_round_trip(tmp_path):
 def test_damaged_workspace_json_is_a_workspace_error_naming_the_file(tmp_path, damage):
     """issue 8, defect 11: a truncated or foreign workspace.json gave a JSONDecodeError
     (or TypeError) traceback; it is one WorkspaceError naming the file and what to do."""
-    from indexing import Workspace, WorkspaceError
+    from indexing import Workspace
+    from indexing.errors import WorkspaceError
 
     sample_state().save(tmp_path)
     path = tmp_path / STATE_FILE

@@ -16,8 +16,9 @@ percentile threshold with the other thresholds):
 - fasttext.py    the labels as a fastText training file
 """
 
+from indexing.errors import ClassifierError
 from indexing.curate.classifiers.fasttext import export_fasttext
-from indexing.curate.classifiers.model import Classifier, ClassifierError, Metrics
+from indexing.curate.classifiers.model import Classifier, Metrics
 from indexing.curate.queue import likely_positive, uncertain  # active learning: one labelling queue
 from indexing.curate.thresholds import percentile_threshold  # a threshold like any other: kept with them
 from indexing.curate.classifiers.storage import list_classifiers as _list_saved

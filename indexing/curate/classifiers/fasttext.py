@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import ClassifierError
 from indexing.workspace.sql import sql_list
 from indexing.workspace.manifest import atomic_writer
-from indexing.curate.classifiers.model import ClassifierError
 
 LABEL_PREFIX = "__label__"
 READ_IDS = 2_000  # ids per docs read (one `id IN (...)` predicate)

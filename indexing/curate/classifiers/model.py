@@ -12,15 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from indexing.errors import ClassifierError
 from indexing.workspace.owned_columns import SOURCE_SUFFIX, is_owned
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 COLUMN_PREFIX = "score_"
 SCORE_BATCH = 65_536  # rows per matmul: bounds the float32 temporaries while scoring
-
-
-class ClassifierError(ValueError):
-    """A classifier that cannot be trained, saved, loaded or used as asked."""
 
 
 def check_name(name: str) -> str:

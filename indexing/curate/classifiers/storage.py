@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from indexing import __version__
-from indexing.curate.classifiers.model import Classifier, ClassifierError, Metrics, check_name
+from indexing.errors import ClassifierError
+from indexing.curate.classifiers.model import Classifier, Metrics, check_name
 
 FOLDER = "classifiers"
 COEF = "coef.npy"

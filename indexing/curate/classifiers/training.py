@@ -29,11 +29,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import ClassifierError, NotIndexedError
 from indexing.vectors import stored
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
 from indexing.curate.classifiers import storage
-from indexing.curate.classifiers.model import Classifier, ClassifierError, Metrics, check_name, column_name
+from indexing.curate.classifiers.model import Classifier, Metrics, check_name, column_name
 
 CLASS_WEIGHT = "balanced"
 MAX_ITER = 1000
@@ -45,14 +46,10 @@ META_TRAINED_AT = b"loupe.trained_at"
 
 def read_vectors(workspace) -> tuple[pa.Array, np.ndarray]:
     """Every document's id and its embedding as an (n, dim) float32 matrix, docs order."""
-    ids, vectors = stored.read_vectors(workspace.store, _not_embedded)
+    ids, vectors = stored.read_vectors(workspace.store)
     if len(ids) == 0:
-        raise ClassifierError(f"{workspace.root} has no documents; run `loupe index` first")
+        raise NotIndexedError(workspace.root)
     return ids, vectors
-
-
-def _not_embedded(count: int) -> ClassifierError:
-    return ClassifierError(f"{count:,} documents have no vector; finish `loupe index` first")
 
 
 def check_column(workspace, name: str) -> str:

@@ -26,9 +26,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from indexing.errors import DedupError, NotIndexedError, SettingError
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
-from indexing.vectors.stored import vector_matrix
+from indexing.vectors.stored import not_embedded, vector_matrix
 from indexing.workspace.stages import record_stages, stage_entry
 from indexing.curate.dedup.exact import exact_keys
 from indexing.curate.dedup.groups import NO_GROUP, groups_from_labels, kept_members, summary
@@ -44,10 +45,6 @@ MINHASH = {"num_perm": 128, "ngram": 5, "seed": 1}
 BATCH_ROWS = 4096
 
 
-class DedupError(ValueError):
-    """A dedup that cannot run: bad method, threshold or keep rule, or nothing to compare."""
-
-
 @dataclass(frozen=True)
 class DedupResult:
     method: str
@@ -61,7 +58,7 @@ class DedupResult:
     score_column: str | None = None
 
 
-def _check(schema: pa.Schema, method: str, threshold: float | None, keep: str, score_column: str | None) -> float:
+def _check(root, schema: pa.Schema, method: str, threshold: float | None, keep: str, score_column: str | None) -> float:
     if method not in METHODS:
         raise DedupError(f"unknown dedup method {method!r}; choose one of {', '.join(METHODS)}")
     if keep not in KEEP_RULES:
@@ -79,7 +76,7 @@ def _check(schema: pa.Schema, method: str, threshold: float | None, keep: str, s
         if not 0.0 < threshold < 1.0:
             raise DedupError(f"a semantic threshold is a cosine similarity in (0, 1), not {threshold!r}")
         if "vector" not in schema.names:
-            raise DedupError("this workspace has no vectors yet; run `loupe index` first")
+            raise NotIndexedError(root, "vectors")
     else:
         threshold = DEFAULT_THRESHOLD[method]  # exact ignores a threshold
     if keep == "score":
@@ -102,10 +99,6 @@ def _texts(dataset, ids: list) -> Iterator[str]:
     for batch in dataset.to_batches(columns=["id", "text"], batch_size=BATCH_ROWS):
         ids.extend(batch.column("id").to_pylist())
         yield from batch.column("text").to_pylist()
-
-
-def _not_embedded(count: int) -> DedupError:
-    return DedupError(f"{count:,} documents have no vector; run `loupe index` to finish embedding")
 
 
 def _rank(dataset, keep: str, score_column: str | None) -> np.ndarray | None:
@@ -137,11 +130,11 @@ def dedup(
     progress = progress or Quiet()
     store = workspace.store
     if not store.has("docs") or store.count() == 0:
-        raise DedupError(f"{workspace.root} holds no documents yet; run `loupe index` first")
+        raise NotIndexedError(workspace.root)
     with writer_lock(workspace.root):
         started = time.perf_counter()
         dataset = store.table("docs").to_lance()  # one version for every read below
-        threshold = _check(dataset.schema, method, threshold, keep, score_column)
+        threshold = _check(workspace.root, dataset.schema, method, threshold, keep, score_column)
         n = dataset.count_rows()
         ids: list = []
         extra: dict = {}
@@ -157,7 +150,8 @@ def dedup(
             table = dataset.to_table(columns=["id", "vector"])
             ids = table.column("id").to_pylist()
             clusters = default_clusters(n)
-            groups = semantic_groups(vector_matrix(table, _not_embedded), eps=1.0 - threshold, clusters=clusters, progress=progress)
+            groups = semantic_groups(vector_matrix(table, lambda count: not_embedded(workspace.root, count)),
+                                     eps=1.0 - threshold, clusters=clusters, progress=progress)
             extra = {"clusters": min(clusters, n), "eps": round(1.0 - threshold, 12)}
         if len(ids) != n or len(groups) != n:
             raise RuntimeError(f"read {len(ids)} ids and {len(groups)} groups for {n} documents")
@@ -191,7 +185,7 @@ def groups_table(workspace, limit: int = 50) -> pa.Table:
     member: dup_group, id, text, dup_keep, chars, dup_size; the kept member first in each
     group, then docs order. What the app shows side by side."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit must be a positive integer, not {limit!r}")
+        raise SettingError(f"limit must be a positive integer, not {limit!r}")
     store = workspace.store
     schema = store.docs_schema()
     if schema is None or "dup_group" not in schema.names:

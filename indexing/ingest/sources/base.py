@@ -19,7 +19,8 @@ from pathlib import Path
 
 import zstandard
 
-from indexing.ingest.records import Record, SourceError
+from indexing.errors import SourceError
+from indexing.ingest.records import Record
 
 _CHUNK = 1 << 16
 

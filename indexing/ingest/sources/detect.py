@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from indexing.ingest.records import SourceError
+from indexing.errors import SourceError
 from indexing.ingest.sources.base import Source, os_reason
 from indexing.ingest.sources.csv_file import SUFFIXES as CSV_SUFFIXES
 from indexing.ingest.sources.csv_file import CsvSource

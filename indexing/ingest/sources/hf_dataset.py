@@ -6,7 +6,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from indexing.ingest.records import Record, SourceError
+from indexing.errors import SourceError
+from indexing.ingest.records import Record
 from indexing.ingest.sources.base import Source, dir_fingerprint
 
 _BATCH = 1000  # rows converted to Python at a time

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from indexing.ingest.records import Record, SourceError
+from indexing.errors import SourceError
+from indexing.ingest.records import Record
 from indexing.ingest.sources.base import Source
 
 _BATCH = 1000  # rows converted to Python at a time
