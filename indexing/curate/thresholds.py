@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from indexing.workspace.sql import quote_identifier
+from indexing.workspace.sql import quote_identifier, sql_literal
 
 # Numeric columns that are bookkeeping or geometry, not something a curator thresholds.
 NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster", "dup_group"})
@@ -68,14 +68,10 @@ class Rule:
         name = quote_identifier(self.column)
         parts = []
         if self.low is not None:
-            parts.append(f"{name} >= {_literal(self.low)}")
+            parts.append(f"{name} >= {sql_literal(self.low)}")
         if self.high is not None:
-            parts.append(f"{name} <= {_literal(self.high)}")
+            parts.append(f"{name} <= {sql_literal(self.high)}")
         return " AND ".join(parts)
-
-
-def _literal(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def combined_predicate(rules: list[Rule], extra: str | None = None) -> str | None:

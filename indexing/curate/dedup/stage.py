@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
 from indexing.workspace.manifest import WorkspaceState
+from indexing.workspace.sql import sql_in
 from indexing.curate.dedup.exact import exact_keys
 from indexing.curate.dedup.groups import NO_GROUP, groups_from_labels, kept_members, summary
 from indexing.curate.dedup.minhash import check_parameters, groups_from_signatures, signatures
@@ -221,8 +222,7 @@ def groups_table(workspace, limit: int = 50) -> pa.Table:
     if len(chosen) == 0:
         rows = dataset.to_table(columns=columns, limit=0)
     else:
-        listed = ", ".join(str(int(g)) for g in chosen)
-        rows = dataset.to_table(columns=columns, filter=f"dup_group IN ({listed})")
+        rows = dataset.to_table(columns=columns, filter=sql_in("dup_group", chosen))
     if not has_chars:
         rows = rows.append_column("chars", pc.cast(pc.utf8_length(rows.column("text")), pa.int64()))
     place = {int(g): i for i, g in enumerate(chosen)}
