@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from indexing.curate.labels import LabelError, Labels
-from indexing.workspace.manifest import atomic_write_text
+from indexing.workspace.atomic import atomic_write_text
 
 SCHEME_FILE = "label_scheme.json"
 DEFAULT_SCHEME = {"quality": ["good", "bad"]}

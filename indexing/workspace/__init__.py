@@ -2,6 +2,7 @@
 
 - workspace.py      Workspace: create, open, index (runs the stages), read and query
 - manifest.py       workspace.json: what the workspace holds, which stages are complete
+- atomic.py         writes a kill cannot leave half done: a file replaced whole, a folder swapped in, fsync
 - store.py          the LanceDB database (docs, labels, clusters): every write one commit
 - lock.py           one writer per workspace while `index` and the other stages run
 - conflicts.py      retrying LanceDB commit conflicts between concurrent writers

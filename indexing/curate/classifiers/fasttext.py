@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from indexing.workspace.sql import sql_in
-from indexing.workspace.manifest import atomic_writer
+from indexing.workspace.atomic import atomic_writer
 from indexing.curate.classifiers.model import ClassifierError
 
 LABEL_PREFIX = "__label__"
