@@ -17,7 +17,7 @@ import streamlit as st
 from app.data import Corpus, predicate_mask
 from indexing.curate.thresholds import Evaluation, Overlap, Rule, combined_predicate, evaluate, overlap
 from indexing.errors import SelectionError
-from indexing.workspace.sql import quote_identifier, sql_list
+from indexing.workspace.sql import sql_equals, sql_in
 
 HAND = "hand_predicate"  # the sidebar toggle: the predicate is edited as text
 TEXT = "predicate_text"  # the sidebar's predicate box
@@ -65,11 +65,11 @@ def _conditions(corpus: Corpus, labels: dict[str, tuple[np.ndarray, list]]) -> t
         excluded = st.session_state.get(f"exclude_{name}") or []
         if excluded:
             narrow(~np.isin(codes, [categories.index(v) for v in excluded if v in categories]))
-            parts.append(f"{quote_identifier(name)} NOT IN ({sql_list(excluded)})")
+            parts.append(sql_in(name, excluded, negate=True))
     for name, values in corpus.flags.items():
         if st.session_state.get(f"flag_{name}"):
             narrow(values)
-            parts.append(f"{quote_identifier(name)} = true")
+            parts.append(sql_equals(name, True))
     return keep, " AND ".join(parts) or None
 
 

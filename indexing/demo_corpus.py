@@ -27,11 +27,13 @@ import json
 import os
 import random
 import sysconfig
-import tempfile
 import textwrap
 import warnings
+from contextlib import suppress
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from indexing.workspace.atomic import atomic_writer, fsync
 
 __all__ = ["stdlib_documents", "write_jsonl", "KINDS"]
 
@@ -224,36 +226,14 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
     and ``path`` is left as it was.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     rows = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for rec in records:
-                line = json.dumps(rec, ensure_ascii=False)
-                # Raw U+2028/U+2029 are valid JSON but break line-splitting readers.
-                line = line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-                fh.write(line + "\n")
-                rows += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (POSIX); best effort elsewhere
-        dfd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return rows
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    with atomic_writer(path, shared=True) as fh:  # a file users open: the usual mode, not 0600
+        for rec in records:
+            line = json.dumps(rec, ensure_ascii=False)
+            # Raw U+2028/U+2029 are valid JSON but break line-splitting readers.
+            line = line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+            fh.write(line + "\n")
+            rows += 1
+    with suppress(OSError):  # make the rename itself durable (POSIX); best effort elsewhere
+        fsync(path.parent)
     return rows

@@ -33,7 +33,7 @@ def cluster_names(ws: Workspace) -> dict[str, str]:
 
 def write_ids(path: Path, ids: list[str]) -> None:
     """One id per line, written to a temporary file and renamed into place."""
-    from indexing.workspace.manifest import atomic_write_text
+    from indexing.workspace.atomic import atomic_write_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, "".join(f"{doc_id}\n" for doc_id in ids))

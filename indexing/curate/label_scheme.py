@@ -12,7 +12,7 @@ from pathlib import Path
 
 from indexing.errors import LabelError
 from indexing.curate.labels import Labels
-from indexing.workspace.manifest import atomic_write_text
+from indexing.workspace.atomic import atomic_write_text
 
 SCHEME_FILE = "label_scheme.json"
 DEFAULT_SCHEME = {"quality": ["good", "bad"]}

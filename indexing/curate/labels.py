@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from indexing.errors import LabelError
 from indexing.workspace.conflicts import retry_conflicts
 from indexing.workspace.owned_columns import is_owned, owned_names
-from indexing.workspace.sql import quote_string
+from indexing.workspace.sql import sql_equals
 from indexing.workspace.store import LABELS, LABELS_SCHEMA, Store
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -107,7 +107,7 @@ class Labels:
     def current(self, name: str | None = None) -> pa.Table:
         """doc_id, name, value, author, at: the current label per (doc_id, name), without
         cleared ones; the most recently set last."""
-        where = None if name is None else f"name = {quote_string(name)}"
+        where = None if name is None else sql_equals("name", name)
         events = self._events(where, ["doc_id", "name", "value", "author", "at", "action"])
         latest = latest_events(events)
         return latest.filter(pc.is_valid(latest["value"])).drop_columns(["action"])
@@ -142,7 +142,7 @@ class Labels:
 
     def history(self, doc_id: str) -> pa.Table:
         """Every event of `doc_id` (all names, undos included), oldest first."""
-        events = self._events(f"doc_id = {quote_string(doc_id)}")
+        events = self._events(sql_equals("doc_id", doc_id))
         return events.take(pc.sort_indices(events, _ORDER))
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from indexing.errors import SettingError
-from indexing.workspace.sql import quote_identifier
+from indexing.workspace.sql import quote_identifier, sql_literal
 
 # Numeric columns that are bookkeeping or geometry, not something a curator thresholds.
 NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster", "dup_group"})
@@ -69,14 +69,10 @@ class Rule:
         name = quote_identifier(self.column)
         parts = []
         if self.low is not None:
-            parts.append(f"{name} >= {_literal(self.low)}")
+            parts.append(f"{name} >= {sql_literal(self.low)}")
         if self.high is not None:
-            parts.append(f"{name} <= {_literal(self.high)}")
+            parts.append(f"{name} <= {sql_literal(self.high)}")
         return " AND ".join(parts)
-
-
-def _literal(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def combined_predicate(rules: list[Rule], extra: str | None = None) -> str | None:
@@ -194,6 +190,50 @@ class KeptHistograms(Mapping):
 
 
 @dataclass(frozen=True)
+class Hits:
+    """What each rule removes, and how the removals add up: the one count behind the
+    filter panel (`evaluate`, `overlap`) and the signals report (`preset_hits`)."""
+
+    documents: int
+    removed: list[int]  # per rule: documents that rule alone removes (an open rule: 0)
+    removed_tokens: list[int]  # per rule: their tokens (0 when no tokens were given)
+    cut: np.ndarray  # bool per document: at least one rule removes it
+    removed_by_several: int  # documents that two or more rules remove
+    both: np.ndarray | None = None  # with pairs: both[i, j] documents removed by rules i and j
+
+
+def count_hits(rules: list[Rule], values_of: Mapping[str, np.ndarray], documents: int,
+               tokens: np.ndarray | None = None, pairs: bool = False) -> Hits:
+    """Count, over columns in memory (float, NaN for missing; `documents` long), what
+    each rule removes (a missing value fails any bound set), their `tokens` when given,
+    the documents cut by any rule and by several, and with `pairs` the pairwise table."""
+    cut = np.zeros(documents, dtype=bool)
+    several = np.zeros(documents, dtype=bool)
+    removed, removed_tokens, packed = [], [], []
+    for rule in rules:
+        if rule.low is None and rule.high is None:  # an open rule (a slider at its bounds) cuts nothing
+            out = None
+            removed.append(0)
+            removed_tokens.append(0)
+        else:
+            out = ~rule.mask(np.asarray(values_of[rule.column], dtype=np.float64))
+            count = int(np.count_nonzero(out))
+            removed.append(count)
+            removed_tokens.append(int(tokens[out].sum()) if tokens is not None and count else 0)
+            several |= cut & out
+            cut |= out
+        if pairs:  # 8 documents a byte
+            packed.append(np.packbits(out) if out is not None else np.zeros((documents + 7) // 8, np.uint8))
+    both = None
+    if pairs:
+        both = np.zeros((len(packed), len(packed)), dtype=np.int64)
+        for i in range(len(packed)):
+            for j in range(i, len(packed)):
+                both[i, j] = both[j, i] = int(np.bitwise_count(packed[i] & packed[j]).sum())
+    return Hits(documents, removed, removed_tokens, cut, int(np.count_nonzero(several)), both)
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """What the filter panel shows after a threshold moves."""
 
@@ -209,17 +249,10 @@ def evaluate(rules: list[Rule], values_of: dict[str, np.ndarray], tokens: np.nda
              base: np.ndarray | None = None) -> Evaluation:
     """AND the rules (and `base`, e.g. a label or hand-written predicate's mask) over
     columns in memory; `bins_of` (column -> (bin_index, bins)) adds kept histograms."""
-    n = len(tokens)
-    keep = np.ones(n, dtype=bool) if base is None else base.copy()
-    removed_by, removed_tokens_by = {}, {}
-    for rule in rules:
-        if rule.low is None and rule.high is None:  # an open rule (a slider at its bounds) cuts nothing
-            removed_by[rule.column] = removed_tokens_by[rule.column] = 0
-            continue
-        passed = rule.mask(values_of[rule.column])
-        removed_by[rule.column] = int(n - np.count_nonzero(passed))
-        removed_tokens_by[rule.column] = int(tokens[~passed].sum()) if removed_by[rule.column] else 0
-        keep &= passed
+    hits = count_hits(rules, values_of, len(tokens), tokens=tokens)
+    keep = ~hits.cut if base is None else base & ~hits.cut
+    removed_by = {rule.column: count for rule, count in zip(rules, hits.removed)}
+    removed_tokens_by = {rule.column: count for rule, count in zip(rules, hits.removed_tokens)}
     kept = KeptHistograms(bins_of or {}, keep)
     return Evaluation(keep, summarize(keep, tokens), removed_by, removed_tokens_by, kept)
 
@@ -243,13 +276,5 @@ def overlap(rules: list[Rule], values_of: dict[str, np.ndarray]) -> Overlap:
     cutting = [r for r in rules if r.low is not None or r.high is not None]
     if not cutting:
         return Overlap([], np.zeros((0, 0), dtype=np.int64), 0)
-    removed = [np.packbits(~r.mask(values_of[r.column])) for r in cutting]  # 8 documents a byte
-    k = len(removed)
-    both = np.zeros((k, k), dtype=np.int64)
-    for i in range(k):
-        for j in range(i, k):
-            both[i, j] = both[j, i] = int(np.bitwise_count(removed[i] & removed[j]).sum())
-    count = np.zeros(len(removed[0]) * 8, dtype=np.uint8)
-    for packed in removed:
-        count += np.unpackbits(packed)
-    return Overlap([r.column for r in cutting], both, int(np.count_nonzero(count >= 2)))
+    hits = count_hits(cutting, values_of, len(values_of[cutting[0].column]), pairs=True)
+    return Overlap([r.column for r in cutting], hits.both, hits.removed_by_several)

@@ -69,10 +69,11 @@ import pyarrow.compute as pc
 from indexing import __version__
 from indexing.errors import NotIndexedError, SettingError
 from indexing.exports.folder import (  # noqa: F401 (STALE_AFTER_S, remove_stale_temporaries: part of this API)
-    MANIFEST, MARKER, STALE_AFTER_S, check_name, default_name, fsync, fsync_tree, remove_stale_temporaries,
+    MANIFEST, MARKER, STALE_AFTER_S, check_name, default_name, remove_stale_temporaries,
 )
 from indexing.exports.formats import FORMATS, open_writer
 from indexing.progress import Quiet, Reporter
+from indexing.workspace.atomic import swap_folder
 from indexing.workspace.store import DOCS, LABELS, Store
 
 MANIFEST_VERSION = 1
@@ -284,18 +285,12 @@ def export(
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                           encoding="utf-8")
         (temporary / MARKER).unlink()
-        fsync_tree(temporary)
-        if target.exists() or target.is_symlink():
-            raise FileExistsError(f"{target} appeared while exporting; an export never overwrites another")
         try:
-            os.rename(temporary, target)
-        except OSError as error:
-            if target.exists():
-                raise FileExistsError(f"{target} appeared while exporting; an export never overwrites another") \
-                    from error
-            raise
+            swap_folder(temporary, target)
+        except FileExistsError as error:
+            raise FileExistsError(f"{target} appeared while exporting; an export never overwrites another") \
+                from error
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    fsync(parent)
     return ExportResult(target, manifest, manifest["kept"]["documents"], manifest["removed"]["documents"])

@@ -1,4 +1,5 @@
-"""The export folder: written under a temporary name, fsynced, then renamed whole.
+"""The export folder: written under a temporary name, fsynced, then renamed whole
+(the flush and the rename are `indexing.workspace.atomic.swap_folder`).
 
 An export writes into `.<name>.tmp-<random>` beside its target, with a marker file
 inside, and renames it to its final name only when every file is fsynced. A killed
@@ -20,24 +21,6 @@ STALE_AFTER_S = 3600
 MARKER = ".loupe-export-in-progress"
 _TMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{16}$")
 
-
-
-
-def fsync(path: Path) -> None:
-    """Flush a file or a folder (its entries) to the disk."""
-    fd = os.open(str(path), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_tree(root: Path) -> None:
-    """Flush every file and folder below `root`."""
-    for folder, _, files in os.walk(root):
-        for name in files:
-            fsync(Path(folder) / name)
-        fsync(Path(folder))
 
 
 def _newest_change(root: Path) -> float:

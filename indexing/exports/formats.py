@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from indexing.exports.folder import fsync
+from indexing.workspace.atomic import fsync
 
 FORMATS = ("jsonl", "parquet", "hf")
 

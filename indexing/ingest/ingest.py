@@ -29,7 +29,7 @@ from indexing.ingest.records import MAX_NESTING, TOO_DEEP, Record, Rejection, to
 from indexing.signals.rules import compute_rules
 from indexing.signals.basic import TOKENS, basic_signals
 from indexing.ingest.sources import Source, open_source
-from indexing.workspace.sql import quote_string
+from indexing.workspace.sql import sql_equals
 from indexing.workspace.manifest import SourceState, WorkspaceState
 from indexing.workspace.store import Store
 from indexing.ingest.report import ON_ERROR, IndexReport, IngestError, IngestOptions, RejectionLog  # noqa: F401 (importable from here too)
@@ -132,7 +132,7 @@ class Ingest:
         return plans
 
     def _resume_point(self, key: str) -> int:
-        stored = self.store.read_docs(where=f"_source = {quote_string(key)}", columns=["_ordinal"])
+        stored = self.store.read_docs(where=sql_equals("_source", key), columns=["_ordinal"])
         if stored.num_rows == 0:
             return 0
         return int(pc.max(stored.column("_ordinal")).as_py()) + 1
@@ -333,6 +333,6 @@ class Ingest:
     def _finish(self, plan: _Plan) -> None:
         plan.state.complete = True
         plan.state.records = plan.total
-        plan.state.stored = self.store.count(f"_source = {quote_string(plan.source.key)}")
+        plan.state.stored = self.store.count(sql_equals("_source", plan.source.key))
         plan.state.rejected = max(0, plan.selected() - plan.state.stored)
         self.state.save(self.root)

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from indexing.workspace.manifest import atomic_write_text
+from indexing.workspace.atomic import atomic_write_text
 
 EXACT_MAX_ROWS = 200_000
 HNSW_M = 32

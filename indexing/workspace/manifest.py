@@ -1,47 +1,24 @@
 """`workspace.json`: what a workspace holds and which stages are complete.
 
 The file is small and rewritten whole, always through a temporary file and an
-atomic rename, so a kill at any moment leaves either the old or the new state.
+atomic rename (`atomic.py`), so a kill at any moment leaves either the old or the new state.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any
 
 from indexing.errors import WorkspaceError
+from indexing.workspace.atomic import atomic_write_text
 
 SCHEMA_VERSION = 1
 STATE_FILE = "workspace.json"
 _REBUILD = "restore it from a backup, or index the sources again into a new workspace"
 
 
-@contextmanager
-def atomic_writer(path: Path) -> Iterator[TextIO]:
-    """A text file that appears at `path` whole when the block ends, or not at all
-    (readers see the old file or the new one, never half; a kill leaves only a temp file)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old or the new file, never half."""
-    with atomic_writer(path) as out:
-        out.write(text)
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """SQL text: what Loupe writes (quoted names and values) and what a user writes (bounded).
 
-Loupe writes SQL in several places (filter rules, label exclusions, resume queries,
-id lists). Every name goes through `quote_identifier` and every string value through
-`quote_string`, so a field called ``a`b`` or a value holding a quote is data, never syntax.
+Loupe writes SQL in several places (filter rules, label exclusions, flags, resume
+queries, id and group lists), always through this module: every name through
+`quote_identifier`, every value through `sql_literal` (`sql_equals` and `sql_in` build
+the two shapes Loupe writes), so a field called ``a`b`` or a value holding a quote is
+data, never syntax.
 
 A user's predicate (CLI `--where`, the Python API, the app's text box) reaches
 DataFusion and Lance, whose parsers and planners recurse: a long chain of arithmetic
@@ -35,6 +37,7 @@ the same shapes. DataFusion's parser stops at depth 50 by itself.
 
 from __future__ import annotations
 
+import numbers
 import re
 from typing import Iterable
 
@@ -115,9 +118,34 @@ def quote_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def sql_list(values: Iterable[str]) -> str:
-    """Comma-separated string literals, for `column IN (...)`."""
-    return ", ".join(quote_string(v) for v in values)
+def sql_literal(value: str | bool | int | float) -> str:
+    """`value` as a SQL literal: a string quoted (`quote_string`), a bool `true`/`false`,
+    a number as digits (a whole float without its `.0`, so a slider's 50.0 reads `50`)."""
+    if isinstance(value, str):
+        return quote_string(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    raise TypeError(f"a SQL literal must be a string, bool or number, not {type(value).__name__}")
+
+
+def sql_list(values: Iterable[str | int | float]) -> str:
+    """Comma-separated literals (`sql_literal`), for `column IN (...)`."""
+    return ", ".join(sql_literal(v) for v in values)
+
+
+def sql_equals(column: str, value: str | bool | int | float) -> str:
+    """`column = value`, the name quoted and the value a literal."""
+    return f"{quote_identifier(column)} = {sql_literal(value)}"
+
+
+def sql_in(column: str, values: Iterable[str | int | float], negate: bool = False) -> str:
+    """`column IN (values...)` (`NOT IN` with `negate`), the name quoted and each value a
+    literal: how Loupe selects by an id list, a group list or excluded label values."""
+    return f"{quote_identifier(column)} {'NOT IN' if negate else 'IN'} ({sql_list(values)})"
 
 
 def shorten(text: str, limit: int = 200) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from indexing.workspace.manifest import WorkspaceState
+from indexing.workspace.sql import quote_identifier
 
 # Every stage of the build, in order. ingest, signals and embed run as one pass; refresh
 # brings the columns computed from the whole corpus (score_*, dup_*) to new rows.
@@ -58,4 +59,4 @@ def _refreshed(workspace, rows: int) -> bool:
     columns = [column_name(name) for name in list_classifiers(workspace.root)]
     if any(schema is None or c not in schema.names for c in columns):
         return False
-    return all(store.count(f"{c} IS NULL") == 0 for c in columns)
+    return all(store.count(f"{quote_identifier(c)} IS NULL") == 0 for c in columns)

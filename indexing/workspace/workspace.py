@@ -37,7 +37,7 @@ from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
 from indexing.vectors.vector_index import VectorIndex
 from indexing.workspace import pipeline
 from indexing.workspace.manifest import STATE_FILE, WorkspaceState
-from indexing.workspace.sql import sql_list
+from indexing.workspace.sql import sql_in
 from indexing.workspace.stages import STAGES, stage_done
 from indexing.workspace.store import Store
 
@@ -185,7 +185,7 @@ class Workspace:
         ids = list(ids)
         if not ids:
             return pa.schema([self.store.docs_schema().field(c) for c in wanted]).empty_table()
-        found = self.store.read_docs(where=f"id IN ({sql_list(ids)})", columns=wanted)
+        found = self.store.read_docs(where=sql_in("id", ids), columns=wanted)
         order = {doc_id: i for i, doc_id in enumerate(found.column("id").to_pylist())}
         return found.take(pa.array([order[i] for i in ids if i in order], pa.int64()))
 

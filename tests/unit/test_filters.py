@@ -217,6 +217,17 @@ def test_overlap_counts_documents_removed_by_each_pair_of_rules():
     assert overlap([Rule("c")], values_of).by_two_or_more == 0
 
 
+def test_count_hits_is_the_one_count_behind_evaluate_overlap_and_presets():
+    from indexing.curate.thresholds import count_hits
+
+    values_of = {"a": np.array([1.0, 2.0, 3.0, 4.0, 5.0]), "b": np.array([5.0, 4.0, 3.0, 2.0, np.nan])}
+    rules = [Rule("a", low=3), Rule("b", high=3.5), Rule("c")]  # c is open: never read, cuts nothing
+    hits = count_hits(rules, values_of, 5, tokens=np.array([10, 20, 30, 40, 50]), pairs=True)
+    assert hits.removed == [2, 3, 0] and hits.removed_tokens == [30, 80, 0]
+    assert hits.cut.tolist() == [True, True, False, False, True] and hits.removed_by_several == 2
+    assert hits.both.tolist() == [[2, 2, 0], [2, 3, 0], [0, 0, 0]]
+
+
 def test_boolean_columns_are_the_flags():
     from indexing.curate.thresholds import boolean_columns
 

@@ -8,7 +8,7 @@ import pytest
 from indexing.curate.selection import filter_ids
 from indexing.workspace.sql import (
     MAX_CHARS, MAX_DEPTH, MAX_RUN, SelectionError, check_predicate, lance_predicate, quote_identifier,
-    quote_string, sql_list,
+    quote_string, sql_equals, sql_in, sql_list, sql_literal,
 )
 
 
@@ -19,6 +19,19 @@ def test_quoting_doubles_the_quote_character():
     assert sql_list(["a", "b'c"]) == "'a', 'b''c'"
     with pytest.raises(TypeError):
         quote_string(3)
+
+
+def test_the_shapes_loupe_writes_quote_the_name_and_each_value():
+    assert sql_literal(50.0) == "50" and sql_literal(0.25) == "0.25" and sql_literal(True) == "true"
+    assert sql_equals("a`b", "it's") == "`a``b` = 'it''s'"
+    assert sql_in("id", ["a", "b'c"]) == "`id` IN ('a', 'b''c')"
+    assert sql_in("dup_group", [3, 7]) == "`dup_group` IN (3, 7)"
+    assert sql_in("quality", ["bad"], negate=True) == "`quality` NOT IN ('bad')"
+    with pytest.raises(TypeError):
+        sql_literal(None)
+    table = pa.table({"id": ["a", "b", "c"], "g": [3, 5, 7], "v": ["it's", "x", "y"]})
+    assert filter_ids(table, sql_in("g", [3, 7])).to_pylist() == ["a", "c"]
+    assert filter_ids(table, sql_equals("v", "it's")).to_pylist() == ["a"]
 
 
 @pytest.mark.parametrize("value", ["it's", "''", "a\\", "x' OR '1'='1", "ünï\n"])

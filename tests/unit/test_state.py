@@ -7,7 +7,6 @@ import os
 
 import pytest
 
-from indexing.workspace import manifest as state
 from indexing.workspace.manifest import SCHEMA_VERSION, STATE_FILE, SourceState, WorkspaceState, atomic_write_text
 
 
@@ -82,7 +81,7 @@ def test_atomic_write_text_failure_keeps_old_file_and_cleans_up(tmp_path, monkey
     def broken_replace(src, dst):
         raise OSError("disk gone")
 
-    monkeypatch.setattr(state.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk gone"):
         atomic_write_text(target, "new")
     assert target.read_text() == "old"

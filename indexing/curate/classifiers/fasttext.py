@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from indexing.errors import ClassifierError
-from indexing.workspace.sql import sql_list
-from indexing.workspace.manifest import atomic_writer
+from indexing.workspace.atomic import atomic_writer
+from indexing.workspace.sql import sql_in
 
 LABEL_PREFIX = "__label__"
 READ_IDS = 2_000  # ids per docs read (one `id IN (...)` predicate)
@@ -52,7 +52,7 @@ def export_fasttext(workspace, label: str, path, positive: str | None = None, ne
     with atomic_writer(path) as out:
         for start in range(0, len(ids), READ_IDS):
             chunk = ids[start:start + READ_IDS]
-            found = workspace.store.read_docs(where=f"id IN ({sql_list(chunk)})", columns=["id", "text"])
+            found = workspace.store.read_docs(where=sql_in("id", chunk), columns=["id", "text"])
             text_of = dict(zip(found["id"].to_pylist(), found["text"].to_pylist()))
             for doc_id in chunk:
                 if doc_id in text_of:  # a label on an id that is not (or no longer) a document is skipped

@@ -24,6 +24,7 @@ import numpy as np
 from indexing import __version__
 from indexing.errors import ClassifierError
 from indexing.curate.classifiers.model import Classifier, Metrics, check_name
+from indexing.workspace.atomic import swap_folder
 
 FOLDER = "classifiers"
 COEF = "coef.npy"
@@ -35,19 +36,10 @@ def classifiers_dir(root: Path) -> Path:
     return Path(root) / FOLDER
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_files(folder: Path, classifier: Classifier) -> None:
+    """The two files into `folder` (`swap_folder` flushes them before the rename)."""
     with open(folder / COEF, "wb") as out:
         np.save(out, np.asarray(classifier.coef, dtype=np.float64), allow_pickle=False)
-        out.flush()
-        os.fsync(out.fileno())
     meta = {
         "format_version": FORMAT_VERSION,
         "loupe_version": __version__,
@@ -66,9 +58,6 @@ def _write_files(folder: Path, classifier: Classifier) -> None:
     }
     with open(folder / META, "w", encoding="utf-8") as out:
         out.write(json.dumps(meta, indent=1) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    _fsync(folder)
 
 
 def _aside(base: Path, name: str, kind: str) -> list[Path]:
@@ -112,13 +101,8 @@ def save(root: Path, classifier: Classifier) -> Path:
     new.mkdir()
     try:
         _write_files(new, classifier)
-        if final.exists():
-            os.rename(final, old)
-        os.rename(new, final)
-        _fsync(base)
+        swap_folder(new, final, aside=old)
     except BaseException:
-        if old.exists() and not final.exists():
-            os.rename(old, final)
         shutil.rmtree(new, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)

@@ -30,6 +30,7 @@ from indexing.errors import DedupError, NotIndexedError, SettingError
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
 from indexing.vectors.stored import not_embedded, vector_matrix
+from indexing.workspace.sql import sql_in
 from indexing.workspace.stages import record_stages, stage_entry
 from indexing.curate.dedup.exact import exact_keys
 from indexing.curate.dedup.groups import NO_GROUP, groups_from_labels, kept_members, summary
@@ -200,8 +201,7 @@ def groups_table(workspace, limit: int = 50) -> pa.Table:
     if len(chosen) == 0:
         rows = dataset.to_table(columns=columns, limit=0)
     else:
-        listed = ", ".join(str(int(g)) for g in chosen)
-        rows = dataset.to_table(columns=columns, filter=f"dup_group IN ({listed})")
+        rows = dataset.to_table(columns=columns, filter=sql_in("dup_group", chosen))
     if not has_chars:
         rows = rows.append_column("chars", pc.cast(pc.utf8_length(rows.column("text")), pa.int64()))
     place = {int(g): i for i, g in enumerate(chosen)}

@@ -2,8 +2,8 @@
 
 The curator's first questions about a rule suite on their corpus: how many documents does
 each rule cut (its hit rate), how many does the preset cut in all, and how much do the
-rules overlap (documents cut by two or more)? A missing value (a fraction of no lines)
-fails its rule, as it does in the filter panel (`Rule.mask`).
+rules overlap (documents cut by two or more)? Counted by `count_hits`, as the filter panel
+counts: a missing value (a fraction of no lines) fails its rule.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from indexing.curate.thresholds import Rule
+from indexing.curate.thresholds import Rule, count_hits
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,6 @@ def preset_hits(preset: str, rules: Sequence[Rule], values_of: Mapping[str, np.n
     if len(lengths) > 1:
         raise ValueError(f"columns of preset {preset!r} differ in length: {sorted(lengths)}")
     n = lengths.pop() if lengths else 0
-    failed = np.zeros(n, dtype=np.int64)
-    hits = []
-    for rule in rules:
-        removed = ~rule.mask(np.asarray(values_of[rule.column], dtype=np.float64))
-        failed += removed
-        hits.append(RuleHit(rule, int(removed.sum())))
-    return PresetHits(preset, n, hits, int((failed >= 1).sum()), int((failed >= 2).sum()))
+    hits = count_hits(list(rules), values_of, n)
+    return PresetHits(preset, n, [RuleHit(rule, count) for rule, count in zip(rules, hits.removed)],
+                      int(np.count_nonzero(hits.cut)), hits.removed_by_several)
