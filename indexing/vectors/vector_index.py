@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from indexing.workspace.atomic import atomic_write_text
+from indexing.workspace.atomic import atomic_write_text, fsync_tree
 
 EXACT_MAX_ROWS = 200_000
 HNSW_M = 32
@@ -64,6 +64,7 @@ def build_index(root: Path, vectors: np.ndarray, ids: list[str]) -> dict:
     pq.write_table(pa.table({"id": pa.array(ids, pa.string())}), target / "ids.parquet")
     meta = {"build": build, "kind": kind, "rows": len(ids), "dimension": int(vectors.shape[1])}
     atomic_write_text(target / "meta.json", json.dumps(meta))
+    fsync_tree(target)  # the files on disk before current.json names them (a power loss, not only a kill)
     atomic_write_text(folder / CURRENT, json.dumps(meta))
     for old in folder.iterdir():
         if old.is_dir() and old.name != build:

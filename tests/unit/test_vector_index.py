@@ -233,3 +233,17 @@ def test_rebuild_replaces_old_build(tmp_path):
     assert loaded.meta == second
     assert loaded.ids == [f"b{i}" for i in range(30)]
     np.testing.assert_array_equal(loaded.index.reconstruct_n(0, 30), second_vectors)
+
+
+def test_the_index_files_are_on_disk_before_current_json_points_at_them(tmp_path, monkeypatch):
+    """A power loss after the switch must not leave current.json naming files still in the
+    page cache: the build's folder is flushed before the pointer is written."""
+    import indexing.vectors.vector_index as vector_index
+
+    events = []
+    real_flush, real_write = vector_index.fsync_tree, vector_index.atomic_write_text
+    monkeypatch.setattr(vector_index, "fsync_tree", lambda root: events.append(("flush", root.name)) or real_flush(root))
+    monkeypatch.setattr(vector_index, "atomic_write_text",
+                        lambda path, text: events.append(("write", path.name)) or real_write(path, text))
+    meta = build_index(tmp_path, np.eye(3, 8, dtype=np.float32), ["a", "b", "c"])
+    assert events.index(("flush", meta["build"])) < events.index(("write", CURRENT))
