@@ -12,8 +12,11 @@ The worker opens one workspace once and answers calls of `OPERATIONS` by name:
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import tempfile
 import time
+import types
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -57,6 +60,19 @@ class Crashed(AssertionError):
     pass
 
 
+@contextmanager
+def _bare_main():
+    """A spawned child first re-runs the parent's __main__; after an AppTest in this process
+    that is Streamlit's page (its script runner leaves the page as __main__), which the child
+    would run and die of. The child needs nothing from __main__: it gets an empty one."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 class Worker:
     """One child process serving calls on the workspace at `root`."""
 
@@ -68,8 +84,10 @@ class Worker:
     def _start(self) -> None:
         self._connection, child = self._context.Pipe()
         self._process = self._context.Process(target=_serve, args=(child, self.root), daemon=True)
-        self._process.start()
+        with _bare_main():
+            self._process.start()
         child.close()
+
 
     def call(self, name: str, argument=None):
         """("ok", summary) or ("raised", mro names, message); Crashed on a crash or hang."""
