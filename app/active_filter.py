@@ -9,7 +9,8 @@ the engine (labels included), and the sliders rest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import streamlit as st
@@ -30,11 +31,17 @@ class Filter:
     evaluation: Evaluation
     rules: list[Rule]
     error: str | None = None
-    overlap: Overlap | None = None
+    values_of: dict[str, np.ndarray] | None = field(default=None, repr=False)  # the rules' columns
 
     @property
     def active(self) -> bool:
         return self.predicate is not None
+
+    @cached_property
+    def overlap(self) -> Overlap | None:
+        """How the cutting rules' removals overlap: counted when the Filters tab shows it, not
+        on every rerun of every tab (a mask per rule over every row)."""
+        return overlap(self.rules, self.values_of) if self.values_of is not None else None
 
 
 def rules_from(corpus: Corpus, sliders: dict[str, tuple]) -> list[Rule]:
@@ -82,7 +89,7 @@ def current_filter(corpus: Corpus, path: str, version: int, labels_version: int,
     if not st.session_state.get(HAND):
         st.session_state[TEXT] = generated or ""
         evaluation = evaluate(rules, corpus.values_of, corpus.tokens, corpus.bins_of, base=extra_keep)
-        return Filter(evaluation.keep, generated, evaluation, rules, overlap=overlap(rules, corpus.values_of))
+        return Filter(evaluation.keep, generated, evaluation, rules, values_of=corpus.values_of)
     written = (st.session_state.get(TEXT) or "").strip() or None
     error, base = None, None
     if written:

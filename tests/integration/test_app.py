@@ -320,6 +320,25 @@ def test_a_boolean_column_is_a_flag_and_cutting_rules_show_their_overlap(monkeyp
     assert table["chars"].tolist()[0] == removed_chars
 
 
+def test_the_rules_overlap_is_counted_only_where_it_is_shown(monkeypatch, workspace):
+    """The overlap table (a mask per cutting rule over every row) was counted on every rerun
+    of every tab; only the Filters tab shows it."""
+    import app.active_filter as active_filter
+
+    app = open_tab(_run(monkeypatch, workspace.root), "Filters")
+    for name in ("chars", "words"):
+        low, high = app.slider(key=f"rule_{name}").value
+        app.slider(key=f"rule_{name}").set_value((low, (low + high) // 10)).run()
+    assert [d for d in app.dataframe if "rule" in d.value.columns]
+    real, counted = active_filter.overlap, []
+    monkeypatch.setattr(active_filter, "overlap", lambda *a: counted.append(1) or real(*a))
+    for name in ("Map", "Label", "Export"):
+        assert not open_tab(app, name).exception, name
+    assert counted == []  # no tab but Filters counted it
+    table = [d.value for d in open_tab(app, "Filters").dataframe if "rule" in d.value.columns][0]
+    assert table["rule"].tolist() == ["chars", "words"] and counted == [1]
+
+
 def test_flags_and_rules_on_odd_field_names_make_a_predicate_that_works(monkeypatch, indexed_workspace, stdlib_rows):
     """issue 8, defect 2: the app wrote raw field names into its predicate (a flag named
     "it's ok" gave `it's ok = true`), which broke search, export and budget."""
