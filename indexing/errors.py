@@ -82,3 +82,8 @@ class DedupError(LoupeError):
 
 class SettingError(LoupeError):
     """A setting given to an export, a budget or a dedup that is out of range or unknown."""
+
+
+class RecipeError(LoupeError):
+    """A recipe that cannot be read, saved or applied as written (unknown key or column,
+    missing classifier weights, another model, a newer schema)."""

@@ -26,6 +26,7 @@ class Embedder(Protocol):
     dimension: int
     max_tokens: int
     device: str
+    fingerprint: str  # sha256 of the weights: two equal fingerprints embed alike
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
@@ -86,7 +87,9 @@ class SentenceTransformerEmbedder:
             name = DEFAULT_MODEL
         self.name = name
         self.model = SentenceTransformer(location, device=self.device)
+        self._fingerprint: str | None = None
         if self.device.startswith("cuda"):
+            self._fingerprint = self.fingerprint  # of the weights as stored, before halving them
             self.model.half()
         dimension = getattr(self.model, "get_embedding_dimension", None) or (
             self.model.get_sentence_embedding_dimension
@@ -100,6 +103,21 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size or (512 if on_gpu else 32)
         self.batch_tokens = batch_tokens or (131072 if on_gpu else 8192)
         logging.getLogger("transformers.tokenization_utils_base").setLevel(logging.ERROR)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of every weight (by name, in float32) and the tokenizer's vocabulary: two
+        models that give the same tokens and vectors give the same fingerprint, whatever
+        folder or hub name they were loaded from. A recipe records it."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            for name, tensor in sorted(self.model.state_dict().items()):
+                digest.update(name.encode("utf-8") + b"\0")
+                digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+            for token, index in sorted(self.tokenizer.get_vocab().items()):
+                digest.update(f"{token}\t{index}\n".encode("utf-8"))
+            self._fingerprint = "sha256:" + digest.hexdigest()
+        return self._fingerprint
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         encoded = self.tokenizer(
@@ -149,6 +167,10 @@ class HashEmbedder:
         self.dimension = dimension
         self.max_tokens = 512
         self.device = "cpu"
+
+    @property
+    def fingerprint(self) -> str:
+        return "sha256:" + hashlib.sha256(self.name.encode("utf-8")).hexdigest()
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(self._words.findall(t)) for t in texts]

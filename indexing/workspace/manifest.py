@@ -42,6 +42,7 @@ class WorkspaceState:
     model: str = ""
     dimension: int = 0
     max_tokens: int = 0
+    model_fingerprint: str = ""  # sha256 of the weights (Embedder.fingerprint): what a recipe records
     text_field: str = "text"
     id_field: str | None = None
     sources: dict[str, SourceState] = field(default_factory=dict)

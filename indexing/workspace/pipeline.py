@@ -74,6 +74,7 @@ def check_model(workspace, embedder: Embedder) -> None:
     state.model = embedder.name
     state.dimension = embedder.dimension
     state.max_tokens = embedder.max_tokens
+    state.model_fingerprint = embedder.fingerprint
     state.save(workspace.root)
 
 

@@ -262,3 +262,42 @@ def _called(token: tuple[str, str] | None) -> str | None:
     if kind in ("backtick", "dquote"):
         return text[1:-1].replace(text[0] * 2, text[0])
     return None
+
+
+def conjuncts(where: str) -> list[str]:
+    """The top-level AND-ed parts of a checked predicate, each without the parentheses
+    that wrap it whole: `(a >= 1 AND a <= 5) AND b = 'x'` gives `a >= 1 AND a <= 5` and
+    `b = 'x'`. A row passes `where` exactly when it passes every part (SQL's AND is true
+    only when all its operands are), so a recipe can name the first part a row fails.
+    The AND of `BETWEEN x AND y` is not a split."""
+    check_predicate(where)
+    parts: list[str] = []
+    start, depth, betweens = 0, 0, []  # betweens: depths with an open BETWEEN
+    for kind, text, column in _tokens(where):
+        if kind == "punct" and text == "(":
+            depth += 1
+        elif kind == "punct" and text == ")":
+            depth -= 1
+        elif kind == "word" and text.lower() == "between":
+            betweens.append(depth)
+        elif kind == "word" and text.lower() == "and":
+            if betweens and betweens[-1] == depth:
+                betweens.pop()
+            elif depth == 0:
+                parts.append(where[start:column - 1])
+                start = column - 1 + len(text)
+    parts.append(where[start:])
+    return [_unwrap(p.strip()) for p in parts if p.strip()]
+
+
+def _unwrap(part: str) -> str:
+    """`part` without parentheses that enclose all of it (`(a) OR (b)` keeps its own)."""
+    while part.startswith("(") and part.endswith(")"):
+        depth = 0
+        for kind, text, column in _tokens(part):
+            if kind == "punct" and text in "()":
+                depth += 1 if text == "(" else -1
+                if depth == 0 and column < len(part):
+                    return part  # the first "(" closes before the end
+        part = part[1:-1].strip()
+    return part
