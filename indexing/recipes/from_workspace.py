@@ -30,6 +30,7 @@ from indexing import __version__
 from indexing.errors import NotIndexedError, RecipeError
 from indexing.recipes.files import assets_dir, write_recipe
 from indexing.recipes.model import Budget, ClassifierUse, Dedup, Labels, Model, Output, Reading, Recipe, Step
+from indexing.workspace.owned_columns import is_owned
 from indexing.workspace.sql import conjuncts
 
 MAP_COLUMNS = ("x", "y", "cluster", "placed")
@@ -166,7 +167,8 @@ def recipe_from_workspace(
     recipe = Recipe(
         model=model_of(workspace),
         reading=Reading(workspace.state.text_field, workspace.state.id_field,
-                        fields={k: v for k, v in workspace.state.fields.items() if k != v}),
+                        fields={k: v for k, v in workspace.state.fields.items() if k != v},
+                        columns=[n for n in schema.names if not is_owned(n)]),
         filter=steps,
         classifiers=[u for u, _ in uses],
         labels=Labels("labels.parquet", labels_read, {n: c for n, c in workspace.labels.counts().items()

@@ -37,6 +37,7 @@ class Reading:
     max_chars: int = 1_000_000
     max_fields: int = 1000
     fields: dict[str, str] = field(default_factory=dict)  # source field -> column, where they differ
+    columns: list[str] = field(default_factory=list)  # the columns the sources gave the workspace
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ def _kind(types) -> str:
 # the types each dataclass field accepts in YAML (ints pass where floats are asked)
 _NUMBER = (int, float)
 _TYPES: dict[type, dict[str, Any]] = {
-    Reading: {"text_field": str, "id_field": (str, type(None)), "max_chars": int, "max_fields": int, "fields": dict},
+    Reading: {"text_field": str, "id_field": (str, type(None)), "max_chars": int, "max_fields": int, "fields": dict,
+              "columns": list},
     Model: {"name": str, "dimension": int, "fingerprint": str},
     Step: {"where": str, "about": (str, type(None))},
     ClassifierUse: {"name": str, "column": str, "weights": str, "threshold": (*_NUMBER, type(None)),
