@@ -21,13 +21,13 @@ import pyarrow.compute as pc
 from indexing.errors import SourceError
 from indexing.ingest.columns import SIGNALS, FieldNames, align, field_columns, overflow_text, seed_fields
 from indexing.vectors.embedder import Embedder
-from indexing.signals.language import language_columns
 from indexing.workspace.owned_columns import OVERFLOW_COLUMN
 from indexing.ingest.prefetch import prefetch
 from indexing.progress import Quiet, Reporter
-from indexing.ingest.records import MAX_NESTING, TOO_DEEP, Record, Rejection, too_deep
-from indexing.signals.rules import compute_rules
-from indexing.signals.basic import TOKENS, basic_signals
+from indexing.ingest.records import Record, Rejection
+from indexing.ingest.validate import validate
+from indexing.signals.basic import TOKENS
+from indexing.signals.document import document_signals
 from indexing.ingest.sources import Source, open_source
 from indexing.workspace.sql import sql_equals
 from indexing.workspace.manifest import SourceState, WorkspaceState
@@ -159,44 +159,13 @@ class Ingest:
     def _validate(self, record: Record, plan: _Plan, seen: dict[str, str]) -> tuple[str, str] | None:
         """(id, text) for a good record; a bad one is rejected and gives None."""
         opts = self.options
-        fields = record.fields
-        if record.error is not None:
-            reason, _, detail = record.error.partition(": ")
-            self.reject(Rejection(record.file, record.line, reason, detail))
+        good = validate(record, text_field=opts.text_field, id_field=opts.id_field, max_chars=opts.max_chars,
+                        source_path=plan.source.path, path_ids=plan.source.path_ids, id_prefix=plan.state.id_prefix,
+                        seen=seen)
+        if isinstance(good, Rejection):
+            self.reject(good)
             return None
-        if too_deep(fields):
-            self.reject(Rejection(record.file, record.line, TOO_DEEP, f"more than {MAX_NESTING} levels"))
-            return None
-        text = fields.get(opts.text_field)
-        if text is None:
-            self.reject(Rejection(record.file, record.line, f"no '{opts.text_field}' field"))
-            return None
-        if not isinstance(text, str):
-            self.reject(Rejection(record.file, record.line, "text is not a string", type(text).__name__))
-            return None
-        if not text.strip():
-            self.reject(Rejection(record.file, record.line, "empty text"))
-            return None
-        if len(text) > opts.max_chars:
-            detail = f"{len(text):,} characters > max_chars {opts.max_chars:,}"
-            self.reject(Rejection(record.file, record.line, "text too long", detail))
-            return None
-        if opts.id_field:
-            raw_id = fields.get(opts.id_field)
-            missing = raw_id is None or str(raw_id) == ""
-            if missing and not plan.source.path_ids:
-                self.reject(Rejection(record.file, record.line, f"no '{opts.id_field}' field"))
-                return None
-            # a whole file without an id of its own (a text file) is known by its path
-            doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}" if missing else str(raw_id)
-        else:
-            doc_id = f"{plan.state.id_prefix}{record.file[len(plan.source.path):]}:{record.line}"
-        first = seen.get(doc_id)
-        if first is not None:
-            self.reject(Rejection(record.file, record.line, "duplicate id", f"{doc_id!r} first seen {first}"))
-            return None
-        seen[doc_id] = record.where
-        return doc_id, text
+        return good
 
     def _chunks(self, plans: list[_Plan], advance) -> Iterator[_Chunk]:
         known = {f.name: f.type for f in (self.store.docs_schema() or [])}
@@ -238,7 +207,7 @@ class Ingest:
             fields.append(stored)
         columns, new_fields = field_columns(fields, known, self.report.warnings)
         known.update({f.name: f.type for f in new_fields})
-        signals = {**basic_signals(texts), **compute_rules(texts), **language_columns(texts)}
+        signals = document_signals(texts)
         for name, values in signals.items():
             if name not in known:  # a table from before these signals gains the column
                 new_fields.append(pa.field(name, values.type))

@@ -4,14 +4,14 @@
     path, recipe = save_recipe(ws, "clean.yaml", where="tokens >= 20 AND score_quality >= 0.8")
     recipe = read_recipe("clean.yaml")     # RecipeError naming the file and key when it is wrong
 
-- model.py           what a recipe holds (Recipe and its parts), validated key by key
+- recipe.py          what a recipe holds (Recipe and its parts), validated key by key
 - files.py           NAME.yaml + NAME.assets/ on disk, written atomically; the recipe's hash
 - from_workspace.py  the recipe of a workspace's filter, classifiers, labels, dedup and budget
 """
 
 from indexing.recipes.files import assets_dir, read_recipe, recipe_hash, resolve, write_recipe
 from indexing.recipes.from_workspace import recipe_from_workspace, save_recipe
-from indexing.recipes.model import (
+from indexing.recipes.recipe import (
     RECIPE_VERSION, Budget, ClassifierUse, Dedup, Labels, Model, Output, Reading, Recipe, Step,
 )
 

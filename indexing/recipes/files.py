@@ -23,7 +23,7 @@ from typing import Callable
 import yaml
 
 from indexing.errors import RecipeError
-from indexing.recipes.model import Recipe, recipe_from_dict
+from indexing.recipes.recipe import Recipe, recipe_from_dict
 from indexing.workspace.atomic import atomic_write_text, swap_folder
 
 ASSETS_SUFFIX = ".assets"

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from indexing import __version__
 from indexing.errors import NotIndexedError, RecipeError
 from indexing.recipes.files import assets_dir, write_recipe
-from indexing.recipes.model import Budget, ClassifierUse, Dedup, Labels, Model, Output, Reading, Recipe, Step
+from indexing.recipes.recipe import Budget, ClassifierUse, Dedup, Labels, Model, Output, Reading, Recipe, Step
 from indexing.workspace.owned_columns import is_owned
 from indexing.workspace.sql import conjuncts
 
