@@ -1,6 +1,6 @@
 """A recipe on disk: `NAME.yaml` and, beside it, `NAME.assets/` with what YAML cannot hold.
 
-    clean.yaml                      the recipe (model.py), readable and diffable
+    clean.yaml                      the recipe (recipe.py), readable and diffable
     clean.assets/classifiers/<n>/   coef.npy + meta.json of each classifier (no pickle)
     clean.assets/labels.parquet     the hand-label decisions the filter reads
     clean.assets/ids.parquet        an explicit selection, when the recipe keeps one
