@@ -265,6 +265,25 @@ def _mix(indices: np.ndarray, names: list[str], tokens: np.ndarray, pool: np.nda
 # ---- the selection ------------------------------------------------------------
 
 
+def choose(tokens: np.ndarray, budget: int, *, values: np.ndarray | None = None, descending: bool = True,
+           seed: int = 0, balance: pa.Array | pa.ChunkedArray | None = None, max_share: float | None = None
+           ) -> tuple[np.ndarray, float | None, dict[str, int]]:
+    """The budget's choice over candidate arrays (what `select_budget` and `loupe apply` share):
+    (positions taken, in taking order; the cap used with `balance`; tokens per balance group)."""
+    order = _rank(values, descending, seed, len(tokens))
+    if balance is None:
+        return order[_fill(tokens[order], budget)], None, {}
+    groups, names = _groups(balance)
+    n_groups = len(names)  # the values present among the candidates
+    used_share = float(max_share) if max_share is not None else min(1.0, 2.0 / n_groups) if n_groups else 1.0
+    sequence = _round_robin(order, groups)
+    taken = sequence[_balanced(tokens[sequence], groups[sequence], len(names), budget, used_share)]
+    sums = np.bincount(groups[taken], weights=tokens[taken], minlength=len(names))
+    group_tokens = {names[g]: int(sums[g]) for g in np.argsort(-sums, kind="stable") if sums[g] > 0}
+    return taken, used_share, group_tokens
+
+
+
 def select_budget(
     workspace,
     budget_tokens: int,
@@ -291,7 +310,7 @@ def select_budget(
     if isinstance(ids, str):
         raise SettingError("ids must be a list of ids, not a single string")
     if max_share is not None:
-        share = _check_share(max_share)
+        _check_share(max_share)
         if balance_by is None:
             raise SettingError("max_share caps a group's share; give balance_by (e.g. 'cluster') with it")
     schema = workspace.store.docs_schema()
@@ -317,19 +336,9 @@ def select_budget(
     values = None
     if order_by is not None:
         values = pc.cast(table[order_by], pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
-    order = _rank(values, descending, seed, n)
-
-    used_share, group_tokens = None, {}
-    if balance_by is None:
-        taken = order[_fill(tokens[order], budget)]
-    else:
-        groups, names = _groups(table[balance_by])
-        n_groups = len(names)  # the values present among the candidates
-        used_share = share if max_share is not None else min(1.0, 2.0 / n_groups) if n_groups else 1.0
-        sequence = _round_robin(order, groups)
-        taken = sequence[_balanced(tokens[sequence], groups[sequence], len(names), budget, used_share)]
-        sums = np.bincount(groups[taken], weights=tokens[taken], minlength=len(names))
-        group_tokens = {names[g]: int(sums[g]) for g in np.argsort(-sums, kind="stable") if sums[g] > 0}
+    taken, used_share, group_tokens = choose(tokens, budget, values=values, descending=descending, seed=seed,
+                                             balance=None if balance_by is None else table[balance_by],
+                                             max_share=max_share)
 
     pool = np.arange(n)
     before, after = {}, {}
