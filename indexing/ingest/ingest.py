@@ -79,7 +79,24 @@ class _Chunk:
     fields_added: list[tuple[str, str]] = field(default_factory=list)  # (source field, column)
 
 
-def _id_prefix(path: str) -> str:
+def takes(totals: list[int], limit: int | None, sample: int | None, seed: int) -> list[int | frozenset[int] | None]:
+    """Which records of each source a run takes: all (None), the first N (an int: --limit,
+    counted over the sources in order) or a random set of ordinals (--sample, fixed by seed)."""
+    if limit is not None:
+        out, left = [], limit
+        for total in totals:
+            out.append(min(left, total))
+            left -= out[-1]
+        return out
+    if sample is not None:
+        chosen = np.random.default_rng(seed).choice(sum(totals), size=min(sample, sum(totals)), replace=False)
+        offsets = np.cumsum([0, *totals])
+        return [frozenset(int(o) for o in chosen[(chosen >= offsets[i]) & (chosen < offsets[i + 1])] - offsets[i])
+                for i in range(len(totals))]
+    return [None] * len(totals)
+
+
+def id_prefix(path: str) -> str:
     """Ids from file and line are `<path as given>:<line>`, fixed at first ingest."""
     return Path(path).as_posix().rstrip("/")
 
@@ -118,7 +135,7 @@ class Ingest:
                 self.report.notes.append(f"{path}: already indexed, unchanged")
                 continue
             if known is None:
-                known = SourceState(source.path, source.kind, _id_prefix(source.path), fingerprint)
+                known = SourceState(source.path, source.kind, id_prefix(source.path), fingerprint)
                 self.state.sources[source.key] = known
             elif known.fingerprint != fingerprint:
                 self.report.notes.append(f"{path}: changed since it was indexed; reading new records")
@@ -139,20 +156,9 @@ class Ingest:
 
     def _select(self, plans: list[_Plan]) -> None:
         """Apply --limit / --sample over the sources of this run, deterministically."""
-        if self.options.limit is not None:
-            left = self.options.limit
-            for plan in plans:
-                plan.take = min(left, plan.total)
-                left -= plan.take
-        elif self.options.sample is not None:
-            sizes = [p.total for p in plans]
-            chosen = np.random.default_rng(self.options.seed).choice(
-                sum(sizes), size=min(self.options.sample, sum(sizes)), replace=False
-            )
-            offsets = np.cumsum([0, *sizes])
-            for i, plan in enumerate(plans):
-                mine = chosen[(chosen >= offsets[i]) & (chosen < offsets[i + 1])] - offsets[i]
-                plan.take = frozenset(int(o) for o in mine)
+        for plan, take in zip(plans, takes([p.total for p in plans], self.options.limit, self.options.sample,
+                                           self.options.seed)):
+            plan.take = take
 
     # ---- producing chunks (prefetch thread) ---------------------------------
 

@@ -10,8 +10,8 @@ never a near duplicate (exact dedup still compares it).
 
 Signatures are datasketch MinHashes (`MinHash.generator`: one permutation set
 shared by all documents, datasketch's `affine32` scheme, SHA-1 of each shingle).
-Candidate pairs come from datasketch's `MinHashLSH`, whose bands and rows are
-chosen for the threshold; each candidate is then kept only if its estimated
+Candidate pairs are those datasketch's `MinHashLSH` would give (its bands and rows,
+chosen for the threshold), found by sorting each band with numpy; each candidate is then kept only if its estimated
 Jaccard (the share of equal signature values) reaches the threshold, and groups
 are the connected components of the kept pairs. Documents with identical
 signatures (copies, above all) are collapsed before LSH, so a thousand copies of
@@ -78,32 +78,43 @@ def signatures(
     return values, np.array(has_words, dtype=bool)
 
 
-def candidate_pairs(values: np.ndarray, threshold: float, seed: int, progress: Reporter | None = None) -> np.ndarray:
-    """(m, 2) pairs of rows (i < j) that datasketch's MinHashLSH puts in a common bucket."""
-    from datasketch import LeanMinHash, MinHashLSH
+def bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band): datasketch MinHashLSH's choice for the threshold (false positives
+    and negatives weighed equally); near 1, where it would take one band, two."""
+    from datasketch import MinHashLSH
 
-    progress = progress or Quiet()
-    num_perm = values.shape[1]
     try:
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    except ValueError:  # near 1 datasketch's best banding is a single band, which it refuses: take two
-        lsh = MinHashLSH(num_perm=num_perm, params=(2, num_perm // 2))
-    earlier: list[np.ndarray] = []
-    later: list[np.ndarray] = []
-    with progress.stage("lsh", len(values)) as advance:
-        for j, row in enumerate(values):
-            sketch = LeanMinHash(seed=seed, hashvalues=row, scheme=SCHEME)
-            found = lsh.query(sketch)  # among the rows inserted so far: each pair once
-            if found:
-                earlier.append(np.fromiter(found, dtype=np.int64, count=len(found)))
-                later.append(np.full(len(found), j, dtype=np.int64))
-            lsh.insert(j, sketch, check_duplication=False)
-            if (j + 1) % 1000 == 0:
-                advance(1000)
-        advance(len(values) % 1000)
-    if not earlier:
+    except ValueError:
+        return 2, num_perm // 2
+    return lsh.b, lsh.r
+
+
+def candidate_pairs(values: np.ndarray, threshold: float, seed: int = 1, progress: Reporter | None = None) -> np.ndarray:
+    """(m, 2) pairs of rows (i < j) that share a band: exactly the pairs datasketch's
+    MinHashLSH (with `bands`) puts in a common bucket, found by sorting each band's
+    values with numpy instead of a Python dict of buckets, so a million signatures cost
+    arrays, not objects. `values` may be a memory-mapped array."""
+    progress = progress or Quiet()
+    n, num_perm = values.shape
+    b, r = bands(threshold, num_perm)
+    found: list[np.ndarray] = []
+    with progress.stage("lsh", b, unit="bands") as advance:
+        for band in range(b):
+            _, inverse = np.unique(np.asarray(values[:, band * r:(band + 1) * r]), axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            order = np.argsort(inverse, kind="stable")
+            keys = inverse[order]
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            sizes = np.diff(np.r_[starts, n])
+            for start, size in zip(starts[sizes >= 2].tolist(), sizes[sizes >= 2].tolist()):
+                members = order[start:start + size]  # ascending: the sort was stable
+                first, second = np.triu_indices(size, 1)
+                found.append(np.stack([members[first], members[second]], axis=1))
+            advance(1)
+    if not found:
         return np.empty((0, 2), dtype=np.int64)
-    return np.stack([np.concatenate(earlier), np.concatenate(later)], axis=1)
+    return np.unique(np.concatenate(found).astype(np.int64), axis=0)
 
 
 def similar_pairs(values: np.ndarray, pairs: np.ndarray, threshold: float) -> np.ndarray:
