@@ -25,7 +25,7 @@ from indexing.signals.basic import TOKENS
 from indexing.signals.document import document_signals
 from indexing.workspace.owned_columns import OVERFLOW_COLUMN
 
-MINHASH_COLUMN, WORDS_COLUMN, VECTOR_COLUMN = "_minhash", "_has_words", "_vector"
+MINHASH_COLUMN, WORDS_COLUMN, VECTOR_COLUMN, EXACT_COLUMN = "_minhash", "_has_words", "_vector", "_exact"
 
 
 @dataclass
@@ -113,6 +113,10 @@ class Scorer:
 
     def _dedup_keys(self, texts: list[str]) -> dict[str, pa.Array]:
         dedup = self.recipe.dedup
+        if dedup is not None and dedup.method == "exact":
+            from indexing.curate.dedup.exact import DIGEST_BYTES, text_key
+
+            return {EXACT_COLUMN: pa.array([text_key(t) for t in texts], pa.binary(DIGEST_BYTES))}
         if dedup is None or dedup.method != "minhash":
             return {}
         from indexing.curate.dedup.minhash import signatures

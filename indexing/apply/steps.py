@@ -20,6 +20,7 @@ from indexing.recipes.recipe import Step
 
 DEDUP_COLUMNS = frozenset({"dup_keep", "dup_group"})
 PASSED = -1  # the first failing step of a document that fails none
+IDS_STEP = "_in_ids"  # the step of a recipe with an explicit id list: a bool column scoring makes
 IDS_REASON = "not among the recipe's ids"
 BUDGET_REASON = "budget"
 
