@@ -58,9 +58,10 @@ def plan(paths: list[str], reading: Reading, limit: int | None, sample: int | No
 
 
 def chunks(planned: list[Planned], reading: Reading, resume: dict[int, tuple[int, int, bool]], seen,
-           advance=lambda n: None, chunk_size: int = CHUNK_SIZE) -> Iterator[Chunk]:
+           advance=lambda n: None, chunk_size: int | None = None) -> Iterator[Chunk]:
     """The chunks not done yet, source by source. `resume[source] = (next chunk number,
     next ordinal, source finished)` from the tasks done; `seen` the ids met so far."""
+    chunk_size = chunk_size or CHUNK_SIZE
     for index, item in enumerate(planned):
         number, start, finished = resume.get(index, (0, 0, False))
         if finished:
