@@ -62,6 +62,8 @@ def write_recipe(recipe: Recipe, path: str | Path, make_assets: Callable[[Path],
         shutil.rmtree(path.parent / f".{final.name}.old-{token}", ignore_errors=True)
     text = HEADER + yaml.safe_dump(recipe.as_dict(), sort_keys=False, allow_unicode=True, width=100)
     atomic_write_text(path, text)
+    if make_assets is None and final.is_dir():  # the recipe replaced needs none now: drop its old assets
+        shutil.rmtree(final)
     return path
 
 

@@ -232,5 +232,6 @@ def save_recipe(workspace, path: str | Path, *, where: str | None = None, ids: S
                                                 made_from=made_from)
     path = Path(path)
     recipe = with_assets_paths(recipe, path)
-    write_recipe(recipe, path, make_assets, overwrite=overwrite)
+    has_assets = bool(recipe.classifiers or recipe.labels or recipe.ids or recipe.map)
+    write_recipe(recipe, path, make_assets if has_assets else None, overwrite=overwrite)
     return path, recipe
