@@ -82,3 +82,8 @@ class DedupError(LoupeError):
 
 class SettingError(LoupeError):
     """A setting given to an export, a budget or a dedup that is out of range or unknown."""
+
+
+class DiffError(LoupeError):
+    """A folder given to `loupe diff` that is not a readable export or applied output
+    (missing, no manifest.json, a damaged manifest or data file, no id column)."""
