@@ -75,8 +75,8 @@ class RunDiff:
     a: Side
     b: Side
     unchanged: dict = field(default_factory=dict)  # {"documents", "tokens"}: kept in both
-    added: Change | None = None
     removed: Change | None = None
+    added: Change | None = None
 
     def as_dict(self) -> dict:
         """Plain lists, dicts, strings and numbers, for `json.dumps` (`loupe diff --json`)."""
@@ -99,8 +99,8 @@ def diff(a: str | Path, b: str | Path, *, examples: int = EXAMPLES, progress: Re
     return RunDiff(
         a=_side(run_a, kept_a), b=_side(run_b, kept_b),
         unchanged=_count(kept_a.filter(in_b)),
-        added=_change(added, run_a, "A", examples, progress),
         removed=_change(removed, run_b, "B", examples, progress),
+        added=_change(added, run_a, "A", examples, progress),
     )
 
 

@@ -17,6 +17,7 @@ or the file and what to do.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -51,6 +52,16 @@ class RunFolder:
     path: Path
     manifest: dict
     format: str
+    label: str = ""  # "A", "B": starts every error message, so the person knows which folder is meant
+
+    @contextmanager
+    def _named(self) -> Iterator[None]:
+        try:
+            yield
+        except DiffError as error:
+            if not self.label:
+                raise
+            raise DiffError(f"{self.label}: {error}") from error
 
     @property
     def kind(self) -> str:
@@ -62,6 +73,10 @@ class RunFolder:
 
     def files(self, side: str) -> list[Path]:
         """The data files of `side` ("kept" or "removed"), in order; [] when the side is absent."""
+        with self._named():
+            return self._files(side)
+
+    def _files(self, side: str) -> list[Path]:
         folder = self.folder(side)
         if not folder.is_dir():
             return []
@@ -92,7 +107,11 @@ class RunFolder:
 
     def columns(self, side: str) -> list[str]:
         """The names of `side`'s columns (read from its first data file)."""
-        files = self.files(side)
+        with self._named():
+            return self._columns(side)
+
+    def _columns(self, side: str) -> list[str]:
+        files = self._files(side)
         if not files:
             return []
         if self.format == "parquet":
@@ -109,14 +128,18 @@ class RunFolder:
     def batches(self, side: str, wanted: Sequence[str]) -> Iterator[pa.RecordBatch]:
         """`side`'s rows, batch by batch, with those of `wanted` (names of `TYPES`) that it holds.
         Raises DiffError when a side lacks `id`, or a file cannot be read."""
-        present = set(self.columns(side))
+        with self._named():
+            yield from self._batches(side, wanted)
+
+    def _batches(self, side: str, wanted: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        present = set(self._columns(side))
         if "id" not in present:
             raise DiffError(f"{self.folder(side)} has no `id` column; runs are compared by id, so export "
                             "with the id column (it is in the default columns)")
         names = [c for c in wanted if c in present]
         schema = pa.schema([(c, TYPES[c]) for c in names])
         read = {"parquet": _parquet, "hf": _arrow, "jsonl": _jsonl}[self.format]
-        for path in self.files(side):
+        for path in self._files(side):
             for batch in read(path, names):
                 if batch.column("id").null_count:
                     raise _damaged(path, "a row has no id")
@@ -150,7 +173,7 @@ def open_run(path: str | Path, label: str = "") -> RunFolder:
                         "export or apply again") from error
     if not isinstance(manifest, dict):
         raise DiffError(f"{says}{manifest_path} is not a JSON object; the folder is damaged: export or apply again")
-    run = RunFolder(path, manifest, _format(path, manifest, says))
+    run = RunFolder(path, manifest, _format(path, manifest, says), label)
     for entry in manifest.get("files") or []:
         listed = entry.get("path") if isinstance(entry, dict) else None
         if isinstance(listed, str) and not (path / listed).is_file():

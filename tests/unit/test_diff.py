@@ -224,14 +224,14 @@ def test_a_damaged_data_file_is_named(tmp_path, format, name, content, says):
     good = write_run(tmp_path / "good", [doc(5)])
     bad = write_run(tmp_path / "bad", [doc(1), doc(2), doc(3)], [doc(4)], format=format)
     (bad / name).write_bytes(content)
-    with pytest.raises(DiffError, match=f"bad/{name}.*{says}"):
+    with pytest.raises(DiffError, match=f"^A: .*bad/{name}.*{says}"):
         diff_runs(bad, good)
 
 
 def test_a_run_without_ids_cannot_be_compared(tmp_path):
     good = write_run(tmp_path / "good", [doc(1)])
     bad = write_run(tmp_path / "bad", [{"text": "no id here", "tokens": 3}], format="parquet")
-    with pytest.raises(DiffError, match="has no `id` column; runs are compared by id"):
+    with pytest.raises(DiffError, match="^B: .*has no `id` column; runs are compared by id"):
         diff_runs(good, bad)
 
 
