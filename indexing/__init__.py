@@ -14,11 +14,12 @@ without breaking them:
     dedup.dedup(ws, "minhash", threshold=0.8)
     select_budget(ws, 5_000_000, where="dup_keep = true", order_by="score_quality")
     export(ws, "clean-v1", where="score_quality >= 0.5", format="parquet")
+    diff_runs("my-ws/exports/clean-v1", "my-ws/exports/clean-v2").removed.by_reason
 
 - Workspace, IndexReport: open, build and query a workspace
 - LoupeError: the base of every error meant for a person (indexing.errors lists them:
   WorkspaceError, NotIndexedError, WorkspaceBusy, SourceError, IngestError, SelectionError,
-  LabelError, ClassifierError, DedupError, SettingError, ...); its message says what to do
+  LabelError, ClassifierError, DedupError, SettingError, DiffError, ...); its message says what to do
 - PRESETS, SUITES, compute_rules: the published rule suites (Gopher, C4, FineWeb)
 - histogram: the counts and bin edges the filter panel draws for a column
 - labelling_queue: which unlabelled documents to label next
@@ -27,6 +28,8 @@ without breaking them:
 - dedup: dedup, groups_table, last_run, and the pure exact/minhash/semantic functions
 - select_budget: the documents that fill a token budget, best first or balanced
 - export, ExportResult: the curated subset with its manifest, all or nothing
+- diff_runs, RunDiff: what run B (an export or an applied output) adds to and removes from
+  run A, and why, by reason, cluster and language
 - stdlib_documents, write_jsonl: a demo corpus from the standard library, offline
 
 Each function's docstring says its arguments. Deeper modules (indexing.<stage>.<module>)
@@ -44,11 +47,12 @@ os.environ.setdefault("LANCEDB_LOG", "error")
 from indexing.curate import classifiers, dedup  # noqa: E402
 from indexing.curate.budget import select_budget  # noqa: E402
 from indexing.demo_corpus import stdlib_documents, write_jsonl  # noqa: E402
+from indexing.exports.diff import RunDiff, diff as diff_runs  # noqa: E402
 from indexing.exports.export import ExportResult, export  # noqa: E402
 from indexing.curate.thresholds import histogram  # noqa: E402
 from indexing.errors import (  # noqa: E402
-    ClassifierError, DedupError, IngestError, LabelError, LoupeError, NotIndexedError, SelectionError, SettingError,
-    SourceError, WorkspaceBusy, WorkspaceError,
+    ClassifierError, DedupError, DiffError, IngestError, LabelError, LoupeError, NotIndexedError, SelectionError,
+    SettingError, SourceError, WorkspaceBusy, WorkspaceError,
 )
 from indexing.ingest.report import IndexReport  # noqa: E402
 from indexing.curate.queue import labelling_queue  # noqa: E402
@@ -58,7 +62,8 @@ from indexing.workspace.workspace import Workspace  # noqa: E402
 __all__ = [
     "Workspace", "IndexReport", "LoupeError", "WorkspaceError", "NotIndexedError", "WorkspaceBusy", "SourceError",
     "IngestError", "SelectionError", "LabelError", "ClassifierError", "DedupError", "SettingError",
+    "DiffError",
     "PRESETS", "SUITES", "compute_rules", "histogram", "labelling_queue",
-    "classifiers", "dedup", "select_budget", "export", "ExportResult",
+    "classifiers", "dedup", "select_budget", "export", "ExportResult", "diff_runs", "RunDiff",
     "stdlib_documents", "write_jsonl", "__version__",
 ]

@@ -87,3 +87,8 @@ class SettingError(LoupeError):
 class RecipeError(LoupeError):
     """A recipe that cannot be read, saved or applied as written (unknown key or column,
     missing classifier weights, another model, a newer schema)."""
+
+
+class DiffError(LoupeError):
+    """A folder given to `loupe diff` that is not a readable export or applied output
+    (missing, no manifest.json, a damaged manifest or data file, no id column)."""

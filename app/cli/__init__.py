@@ -17,6 +17,7 @@ from app.cli import dedup  # noqa: F401  dedup
 from app.cli import budget  # noqa: F401  budget
 from app.cli import signals  # noqa: F401  signals
 from app.cli import apply  # noqa: F401  apply
+from app.cli import diff  # noqa: F401  diff
 
 __all__ = ["cli", "console", "main", "out"]
 
