@@ -21,6 +21,8 @@ def apply_command(
     sample: Optional[int] = typer.Option(None, "--sample", min=1, help="N records at random (fixed by --seed)."),
     seed: int = typer.Option(0, "--seed", help="Seed of --sample."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be kept and removed; write nothing."),
+    chunk_size: Optional[int] = typer.Option(None, "--chunk-size", min=1, help="Good records per chunk [default: "
+                                             "1024, as loupe index]; the workspace's own gives identical vectors."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (for a recipe that embeds)."),
     quiet: bool = QuietOption,
 ) -> None:
@@ -36,7 +38,7 @@ def apply_command(
     with fails_on(disk=out or Path.cwd(), disk_note="stopped: {}; run the same command again to resume"):
         with progress(quiet) as reporter:
             result = apply_recipe(recipe, sources, out, limit=limit, sample=sample, seed=seed, dry_run=dry_run,
-                                  device=device, progress=reporter)
+                                  chunk_size=chunk_size, device=device, progress=reporter)
     _summary(result.manifest, dry_run)
     if result.out is not None:
         console.print(f"wrote {result.out} (kept documents in part-*, removed ones with their reason in removed/)")

@@ -85,6 +85,7 @@ def apply_recipe(
     sample: int | None = None,
     seed: int = 0,
     dry_run: bool = False,
+    chunk_size: int | None = None,
     device: str = "auto",
     embedder=None,
     progress: Reporter | None = None,
@@ -93,7 +94,8 @@ def apply_recipe(
 
     `limit` takes the first N records (over the sources in order), `sample` N at random
     (fixed by `seed`); `dry_run` counts what would be kept and removed, writing nothing.
-    A run of OUT that was killed is resumed by the same call."""
+    `chunk_size`: good records per chunk (default 1,024, as `loupe index`; the workspace's
+    own, for vectors identical to its). A run of OUT that was killed is resumed by the same call."""
     progress = progress or Quiet()
     path = Path(recipe_path)
     recipe = read_recipe(path)
@@ -109,14 +111,14 @@ def apply_recipe(
     out = Path(out)
     _check_out(out)
     try:
-        return _run(recipe, path, [str(s) for s in sources], out, limit, sample, seed, dry_run, device, embedder,
-                    progress, started)
+        return _run(recipe, path, [str(s) for s in sources], out, limit, sample, seed, dry_run, chunk_size, device,
+                    embedder, progress, started)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(recipe, path, sources, out, limit, sample, seed, dry_run, device, embedder, progress, started):
+def _run(recipe, path, sources, out, limit, sample, seed, dry_run, chunk_size, device, embedder, progress, started):
     if embedder is None:
         from indexing.vectors.embedder import load_embedder
 
@@ -127,16 +129,18 @@ def _run(recipe, path, sources, out, limit, sample, seed, dry_run, device, embed
     work = WorkFolder(out)
     try:
         work.check_settings({"recipe": recipe_hash(path), "limit": limit, "sample": sample, "seed": seed,
+                             "chunk_size": chunk_size,
                              "sources": [{"path": p.source.path, "fingerprint": p.source.fingerprint()}
                                          for p in planned]})
-        _pass_one(work, recipe, path, planned, embedder, progress)
+        _pass_one(work, recipe, path, planned, embedder, chunk_size, progress)
         tasks = work.tasks()
         steps = _compiled(work, recipe, path, tasks)
         groups = keep = None
         if recipe.dedup is not None:
             groups, keep = resolve(work, tasks, recipe.dedup, progress)
         decisions = decide(work, tasks, steps, recipe.budget, groups, keep, progress)
-        manifest = _manifest(recipe, path, planned, work, tasks, decisions, out, limit, sample, seed, started)
+        options = {"limit": limit, "sample": sample, "seed": seed, "chunk_size": chunk_size}
+        manifest = _manifest(recipe, path, planned, work, tasks, decisions, out, options, started)
         if dry_run:
             return ApplyResult(None, manifest, decisions.kept_documents, int(decisions.documents.sum()))
         labels = recipe.labels.names if recipe.labels else []
@@ -153,7 +157,7 @@ def _run(recipe, path, sources, out, limit, sample, seed, dry_run, device, embed
     return ApplyResult(out, manifest, decisions.kept_documents, int(decisions.documents.sum()))
 
 
-def _pass_one(work: WorkFolder, recipe, path: Path, planned, embedder, progress: Reporter) -> None:
+def _pass_one(work: WorkFolder, recipe, path: Path, planned, embedder, chunk_size, progress: Reporter) -> None:
     """Every task not recorded yet: scored, its early steps evaluated, written and recorded."""
     done = work.tasks()
     resume = {}
@@ -171,7 +175,7 @@ def _pass_one(work: WorkFolder, recipe, path: Path, planned, embedder, progress:
     rank = rank_column(recipe.dedup) if recipe.dedup is not None else None
     total = sum(p.selected() for p in planned) - sum(t.records for t in done)
     with progress.stage("apply", max(total, 0)) as advance:
-        for chunk in chunks(planned, recipe.reading, resume, seen, advance):
+        for chunk in chunks(planned, recipe.reading, resume, seen, advance, chunk_size):
             source = planned[chunk.source].source
             table = scorer.score(chunk.rows, position, source.key)
             steps = steps or _steps(recipe, table, path)
@@ -200,7 +204,7 @@ def _compiled(work: WorkFolder, recipe, path: Path, tasks) -> list[CompiledStep]
     return _steps(recipe, schema.empty_table(), path)
 
 
-def _manifest(recipe, path, planned, work, tasks, decisions, out, limit, sample, seed, started) -> dict:
+def _manifest(recipe, path, planned, work, tasks, decisions, out, options: dict, started) -> dict:
     rejected = Counter(reason for _, _, reason, _ in work.rejections())
     removed = {name: {"documents": int(d), "tokens": int(t)}
                for name, d, t in zip(decisions.reasons, decisions.documents, decisions.tokens) if d}
@@ -213,7 +217,7 @@ def _manifest(recipe, path, planned, work, tasks, decisions, out, limit, sample,
         "recipe": {"path": str(path.resolve()), "hash": recipe_hash(path), "copy": "recipe.yaml"},
         "model": {"name": recipe.model.name, "fingerprint": recipe.model.fingerprint},
         "sources": [{"path": p.source.path, "records": p.total, "taken": p.selected()} for p in planned],
-        "options": {"limit": limit, "sample": sample, "seed": seed},
+        "options": options,
         "read": {"records": sum(t.records for t in tasks), "documents": sum(t.rows for t in tasks),
                  "rejected": dict(rejected.most_common())},
         "kept": {"documents": decisions.kept_documents, "tokens": decisions.kept_tokens},

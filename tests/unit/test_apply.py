@@ -99,8 +99,7 @@ def test_a_killed_run_resumes_to_the_same_output(curated, tmp_path, monkeypatch)
     dedup.dedup(ws, "exact")
     path, _ = save_recipe(ws, tmp_path / "r.yaml", where="dup_keep = true AND tokens > 8",
                           budget=Budget(20_000, order_by="chars"))
-    monkeypatch.setattr("indexing.apply.reading.CHUNK_SIZE", 37)
-    _apply(path, source, tmp_path / "whole")
+    _apply(path, source, tmp_path / "whole", chunk_size=37)
     from indexing.apply.work import WorkFolder
 
     real, calls = WorkFolder.commit_task, []
@@ -113,9 +112,11 @@ def test_a_killed_run_resumes_to_the_same_output(curated, tmp_path, monkeypatch)
 
     monkeypatch.setattr(WorkFolder, "commit_task", dies_at_the_fifth)
     with pytest.raises(KeyboardInterrupt):
-        _apply(path, source, tmp_path / "resumed")
+        _apply(path, source, tmp_path / "resumed", chunk_size=37)
     assert not (tmp_path / "resumed" / "manifest.json").exists()
-    result = _apply(path, source, tmp_path / "resumed")
+    with pytest.raises(RecipeError, match="chunk_size"):  # a resume must be the same run
+        _apply(path, source, tmp_path / "resumed")
+    result = _apply(path, source, tmp_path / "resumed", chunk_size=37)
     assert calls.count(calls[4]) == 2 and len(calls) > 6  # the fifth task again, not the first four
     assert _kept(tmp_path / "resumed") == _kept(tmp_path / "whole")
     whole = json.loads((tmp_path / "whole" / "manifest.json").read_text())
