@@ -127,7 +127,7 @@ def _explained(path: Path, verb: str) -> None:
         lines = explain(read_recipe(path))
     console.print(f"{verb} {path}")
     for line in lines:
-        out.print(line)
+        out.print(line, soft_wrap=True)
 
 
 @recipe_cli.command("show")
@@ -139,7 +139,7 @@ def show_command(path: Path = typer.Argument(..., help="The recipe file.")) -> N
     with fails_on():
         lines = explain(read_recipe(path))
     for line in lines:
-        out.print(line)
+        out.print(line, soft_wrap=True)
 
 
 @recipe_cli.command("check")
@@ -153,5 +153,10 @@ def check_command(
     with fails_on():
         recipe = check_recipe(path, load_model=not no_model)
     model = "model not loaded (--no-model)" if no_model else f"model {recipe.model.name} matches"
-    out.print(f"ok: {path}: {len(recipe.filter)} filter steps, {len(recipe.classifiers)} classifiers, "
-              f"{'dedup' if recipe.dedup else 'no dedup'}, {'a budget' if recipe.budget else 'no budget'}; {model}")
+    parts = [_count(len(recipe.filter), "filter step"), _count(len(recipe.classifiers), "classifier"),
+             "dedup" if recipe.dedup else "no dedup", "a budget" if recipe.budget else "no budget"]
+    out.print(f"ok: {path}: {', '.join(parts)}; {model}", soft_wrap=True)
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
