@@ -9,24 +9,9 @@ from playwright.sync_api import expect
 
 from indexing.recipes import read_recipe
 from indexing.recipes.check import check_recipe
+from tests.browser.test_app_in_browser import TIMEOUT, _kept, _settle
 
-TIMEOUT = 30_000
 N = 121
-
-
-def _settle(page) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')", timeout=TIMEOUT)
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')", timeout=TIMEOUT)
-
-
-def _kept(page) -> int:
-    text = page.get_by_test_id("stSidebar").get_by_text(re.compile(r"kept [\d,]+ documents")).inner_text()
-    return int(re.search(r"kept ([\d,]+) documents", text).group(1).replace(",", ""))
 
 
 def test_save_as_recipe_writes_what_the_filter_keeps_and_explains_it(page, workspace, tmp_path):

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from indexing.recipes import Budget, read_recipe
 from tests.helpers import open_tab
+from tests.integration.test_app import _run
 
 pytestmark = pytest.mark.integration
-APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 
 
 @pytest.fixture()
 def workspace(indexed_workspace, stdlib_rows):
     return indexed_workspace(stdlib_rows[:80])
-
-
-def _run(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("LOUPE_WORKSPACE", str(path))
-    return AppTest.from_file(APP, default_timeout=60).run()
 
 
 def _filtered(monkeypatch, workspace) -> tuple[AppTest, int]:
