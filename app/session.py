@@ -18,6 +18,7 @@ import numpy as np
 import streamlit as st
 
 SELECTION = "selection"
+BUDGET = "budget_settings"  # how the Budget tab made its selection: (predicate, Budget, ids)
 OPEN_DOC = "open_doc"
 PAGE = "page"  # the open tab (st.tabs' key): only its body runs
 KEEP = "page"  # persist_state of a tab's widgets: a closed tab's widgets keep their values
@@ -42,6 +43,21 @@ def selection() -> Selection | None:
 
 def select(what: str, ids=None, cluster: int | None = None) -> None:
     st.session_state[SELECTION] = Selection(what, tuple(ids) if ids is not None else None, cluster)
+
+
+def remember_budget(where: str | None, budget, ids) -> None:
+    """The settings (an `indexing.recipes.Budget`) and predicate that chose `ids`, so an
+    export or a recipe of that selection can hold the budget rather than the ids."""
+    st.session_state[BUDGET] = (where, budget, frozenset(ids))
+
+
+def budget_of(where: str | None, ids) -> object | None:
+    """The Budget that chose exactly `ids` among `where`, when the Budget tab made them; else None."""
+    remembered = st.session_state.get(BUDGET)
+    if remembered is None or ids is None:
+        return None
+    made_where, budget, made_ids = remembered
+    return budget if made_where == where and made_ids == frozenset(ids) else None
 
 
 def clear_selection() -> None:

@@ -16,6 +16,7 @@ from app.cli import classify  # noqa: F401  train, fasttext
 from app.cli import dedup  # noqa: F401  dedup
 from app.cli import budget  # noqa: F401  budget
 from app.cli import signals  # noqa: F401  signals
+from app.cli import recipe  # noqa: F401  recipe save, show, check
 from app.cli import apply  # noqa: F401  apply
 from app.cli import diff  # noqa: F401  diff
 

@@ -62,3 +62,38 @@ def read_ids(path: Path) -> list[str]:
         return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     except OSError as error:
         fail(f"{path}: {error.strerror or error}")
+
+
+# ---- a token budget, as `loupe export` and `loupe recipe save` take it ----------------
+
+BudgetTokensOption = typer.Option(None, "--budget", min=0, help="Keep at most this many tokens of what --where "
+                                  "keeps (the ids a `loupe budget` with the same settings selects).")
+OrderByOption = typer.Option(None, "--order-by", help="With --budget: numeric column to take highest first, e.g. "
+                             "score_quality (default: a random order).")
+AscendingOption = typer.Option(False, "--ascending", help="With --budget: take the lowest values of --order-by first.")
+BalanceByOption = typer.Option(None, "--balance-by", help="With --budget: take groups of this column round-robin.")
+MaxShareOption = typer.Option(None, "--max-share", help="With --balance-by: the most a group may hold of the tokens.")
+SeedOption = typer.Option(0, "--seed", help="With --budget: seed of the random order when there is no --order-by.")
+
+
+def budget_of(tokens: int | None, order_by: str | None, ascending: bool, balance_by: str | None,
+              max_share: float | None, seed: int):
+    """The `indexing.recipes.Budget` of the budget options (None without --budget); a
+    usage error (exit 2) for options that need --budget or --balance-by."""
+    from indexing.recipes import Budget
+
+    if tokens is None:
+        given = [name for name, value in (("--order-by", order_by), ("--ascending", ascending or None),
+                                          ("--balance-by", balance_by), ("--max-share", max_share)) if value]
+        if given:
+            fail(f"{', '.join(given)} shape a token budget; give --budget TOKENS with them", 2)
+        return None
+    if max_share is not None and balance_by is None:
+        fail("--max-share caps a group's share; give --balance-by with it", 2)
+    return Budget(tokens, order_by=order_by, descending=not ascending, balance_by=balance_by,
+                  max_share=max_share, seed=seed)
+
+
+def column_list(columns: str | None) -> list[str] | None:
+    """`a, b,c` -> ["a", "b", "c"]; None stays None (the default columns)."""
+    return [c.strip() for c in columns.split(",") if c.strip()] if columns else None

@@ -1,7 +1,9 @@
 """The Budget tab: the best documents that fit a token budget, optionally balanced.
 
 The result becomes the selection, so the map shows it, the Label tab can label it
-and the export form can write it. Candidates are what the filter keeps.
+and the export form can write it. Candidates are what the filter keeps. The settings
+are remembered with the selection, so its export and its recipe hold the budget
+(which re-chooses on any corpus) rather than the list of ids.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from components.mix_figure import mix_figure
 from components.text import md
 from indexing.errors import LoupeError
 from indexing.curate.budget import select_budget
+from indexing.recipes import Budget
 
 RESULT = "budget_result"
 RANDOM = "(random order)"
@@ -41,15 +44,17 @@ def show(ctx: Context) -> None:
     share = st.number_input("The most one group may take (share of the tokens; empty: twice an equal share)",
                             0.01, 1.0, None, 0.01, key="budget_share", persist_state=KEEP, disabled=balance == NOTHING)
     if st.button("Select", key="budget_select", type="primary"):
+        settings = Budget(int(tokens), order_by=None if order_by == RANDOM else order_by,
+                          balance_by=None if balance == NOTHING else balance,
+                          max_share=None if balance == NOTHING or share is None else float(share))
         try:
-            chosen = select_budget(workspace, int(tokens), where=predicate,
-                                   order_by=None if order_by == RANDOM else order_by,
-                                   balance_by=None if balance == NOTHING else balance,
-                                   max_share=None if balance == NOTHING or share is None else float(share))
+            chosen = select_budget(workspace, settings.tokens, where=predicate, order_by=settings.order_by,
+                                   balance_by=settings.balance_by, max_share=settings.max_share)
         except LoupeError as error:
             st.error(md(error))
         else:
             session.select(f"budget of {chosen.tokens:,} tokens", chosen.ids)
+            session.remember_budget(predicate, settings, chosen.ids)  # an export of it carries the budget
             st.session_state[RESULT] = (chosen.mix_before, chosen.mix_after)
             unused = "" if chosen.tokens >= 0.95 * chosen.budget_tokens else (
                 f"; the cap of {chosen.max_share:.0%} per group left {chosen.budget_tokens - chosen.tokens:,} "

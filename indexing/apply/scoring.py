@@ -21,6 +21,7 @@ from indexing.errors import RecipeError
 from indexing.ingest.columns import FieldNames, field_columns, overflow_text
 from indexing.recipes.files import resolve
 from indexing.recipes.recipe import Recipe
+from indexing.recipes.schema import arrow_type
 from indexing.signals.basic import TOKENS
 from indexing.signals.document import document_signals
 from indexing.workspace.owned_columns import OVERFLOW_COLUMN
@@ -46,6 +47,10 @@ class Scorer:
     @classmethod
     def load(cls, recipe: Recipe, path: Path, embedder, fields: dict[str, str]) -> "Scorer":
         scorer = cls(recipe, Path(path), embedder, FieldNames(dict(fields), (), recipe.reading.max_fields))
+        for name, kind in recipe.reading.columns.items():  # the workspace's types, as ingest's `known`
+            parsed = arrow_type(kind)
+            if not (pa.types.is_null(parsed) or pa.types.is_nested(parsed)):
+                scorer.known[name] = parsed
         for use in recipe.classifiers:
             scorer.classifiers.append(_classifier(path, use, recipe))
         if recipe.labels is not None:
@@ -78,8 +83,8 @@ class Scorer:
             "_pos": pa.array(np.arange(first_pos, first_pos + n, dtype=np.int64)),
             **columns,
         }
-        for name in self.recipe.reading.columns:
-            table.setdefault(name, pa.nulls(n))  # a field these sources never give: null, as a missing value
+        for name, kind in self.recipe.reading.columns.items():  # a field these sources never give: null
+            table.setdefault(name, pa.nulls(n, self.known.get(name) or arrow_type(kind)))
         table.update(document_signals(texts))
         tokens = self.embedder.count_tokens(texts) if texts else []
         table[TOKENS] = pa.array(tokens, pa.int64())

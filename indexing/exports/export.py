@@ -31,6 +31,10 @@ Layout of an export folder:
     data-00000-of-0000N.arrow, dataset_info.json, state.json
                               format "hf": `datasets.load_from_disk(path)` reads it
     removed/                  with include_removed=True: the complement, same format
+    recipe.yaml, recipe.assets/
+                              the recipe that reproduces this export (`loupe apply`,
+                              `loupe recipe show`): its filter, classifiers, labels,
+                              dedup, budget (or explicit ids) and this output
 
 Files are always numbered, even when there is only one (`shard_rows=None`), and
 an empty selection still writes one (empty) file, so a reader can always glob
@@ -45,7 +49,13 @@ passed, or null), `shard_rows`, `files` ([{path (relative, "/"-separated,
 `removed/...` for the complement), rows, bytes}], data files only),
 `kept` and `removed` ({documents, tokens}: the sum of the `tokens` column),
 `labels` (current label counts, name -> value -> count), `workspace`
-({path, lance_version, labels_version, model, dimension}) and `include_removed`.
+({path, lance_version, labels_version, model, dimension}), `include_removed`,
+`budget` (the token budget that chose the ids, or null), `recipe` ("recipe.yaml", or
+null when no recipe can hold this curation, e.g. a score whose classifier was
+deleted; then `recipe_problem` says why), `recipe_hash` (`recipes.recipe_hash`).
+With `budget`, the ids were chosen by that token budget among `where` (given with
+`ids`, they are checked against it; without `ids`, the budget chooses them), and the
+recipe holds the budget rather than the ids, so it re-chooses on any corpus.
 The export reads `docs` at one version (`lance_version`) and the labels at one
 version (`labels_version`): the rows a label predicate selects and the `labels`
 counts come from the same snapshot, whatever other sessions label meanwhile.
@@ -58,7 +68,7 @@ import json
 import os
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
@@ -71,8 +81,10 @@ from indexing.errors import NotIndexedError, SettingError
 from indexing.exports.folder import (  # noqa: F401 (STALE_AFTER_S, remove_stale_temporaries: part of this API)
     MANIFEST, MARKER, STALE_AFTER_S, check_name, default_name, remove_stale_temporaries,
 )
+from indexing.exports.export_recipe import write_export_recipe
 from indexing.exports.formats import FORMATS, open_writer
 from indexing.progress import Quiet, Reporter
+from indexing.recipes.recipe import Budget
 from indexing.workspace.atomic import swap_folder
 from indexing.workspace.store import DOCS, LABELS, Store
 
@@ -153,6 +165,25 @@ def _kept_ids(workspace, where: str | None, ids: Sequence[str] | None) -> list[s
         raise SettingError(f"cannot export with the predicate {where!r}: {error}") from error
 
 
+def _budget_ids(workspace, where: str | None, ids: Sequence[str] | None,
+                budget: Budget | None) -> tuple[Sequence[str] | None, Budget | None]:
+    """The ids `budget` chooses among `where` (when `ids` is None), or `ids` and whether
+    the budget really chose them: when it no longer does (labels or scores changed since),
+    the ids stay an explicit selection and the budget is dropped from the recipe."""
+    if budget is None:
+        return ids, None
+    if not isinstance(budget, Budget):
+        raise SettingError(f"budget must be an indexing.recipes.Budget, not {budget!r}")
+    from indexing.curate.budget import select_budget
+
+    chosen = select_budget(workspace, budget.tokens, where=where, order_by=budget.order_by,
+                           descending=budget.descending, balance_by=budget.balance_by,
+                           max_share=budget.max_share, seed=budget.seed).ids
+    if ids is None:
+        return chosen, budget
+    return ids, budget if set(chosen) == set(ids) else None
+
+
 def export(
     workspace,
     name: str | None = None,
@@ -165,6 +196,7 @@ def export(
     include_removed: bool = False,
     out: str | Path | None = None,
     progress: Reporter | None = None,
+    budget: Budget | None = None,
 ) -> ExportResult:
     """Write the documents selected by `where` and `ids` to a new export folder.
 
@@ -175,6 +207,9 @@ def export(
     _source, _ordinal, _line, x, y). `shard_rows` caps the rows per file.
     `include_removed` also writes the complement under `removed/`. The folder is
     `out`, or WORKSPACE/exports/<name> (name default: export-<UTC time>).
+    `budget` (`indexing.recipes.Budget`): the ids are the ones this token budget
+    chooses among `where` (chosen here when `ids` is None); the folder's recipe then
+    holds the budget instead of the ids.
 
     Bad arguments (format, columns, predicate, name, shard_rows) raise ValueError
     before anything is written; an existing target raises FileExistsError. The
@@ -207,6 +242,7 @@ def export(
     if target.exists() or target.is_symlink():
         raise FileExistsError(f"{target} already exists; an export never overwrites another")
     snapshot = _at_versions(workspace, dataset.version)  # selection and manifest agree
+    ids, budget = _budget_ids(snapshot, where, ids, budget)
     kept_ids = None if where is None and ids is None else _kept_ids(snapshot, where, ids)
     labels = snapshot.labels.counts()
     labels_version = snapshot.store.versions.get(LABELS, 0)
@@ -282,6 +318,10 @@ def export(
             },
             "include_removed": include_removed,
         }
+        manifest["budget"] = asdict(budget) if budget is not None else None
+        manifest.update(write_export_recipe(snapshot, temporary, where=where, ids=ids, budget=budget, format=format,
+                                            columns=None if columns is None else wanted, shard_rows=shard_rows,
+                                            name=name))
         (temporary / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                           encoding="utf-8")
         (temporary / MARKER).unlink()

@@ -168,7 +168,7 @@ def recipe_from_workspace(
         model=model_of(workspace),
         reading=Reading(workspace.state.text_field, workspace.state.id_field,
                         fields={k: v for k, v in workspace.state.fields.items() if k != v},
-                        columns=[n for n in schema.names if not is_owned(n)]),
+                        columns={f.name: str(f.type) for f in schema if not is_owned(f.name)}),
         filter=steps,
         classifiers=[u for u, _ in uses],
         labels=Labels("labels.parquet", labels_read, {n: c for n, c in workspace.labels.counts().items()

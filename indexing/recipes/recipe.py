@@ -37,7 +37,9 @@ class Reading:
     max_chars: int = 1_000_000
     max_fields: int = 1000
     fields: dict[str, str] = field(default_factory=dict)  # source field -> column, where they differ
-    columns: list[str] = field(default_factory=list)  # the columns the sources gave the workspace
+    # the columns the sources gave the workspace -> their Arrow type (`str(pa.DataType)`), so a
+    # step can be checked against the columns it reads without the workspace
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def _kind(types) -> str:
 _NUMBER = (int, float)
 _TYPES: dict[type, dict[str, Any]] = {
     Reading: {"text_field": str, "id_field": (str, type(None)), "max_chars": int, "max_fields": int, "fields": dict,
-              "columns": list},
+              "columns": dict},
     Model: {"name": str, "dimension": int, "fingerprint": str},
     Step: {"where": str, "about": (str, type(None))},
     ClassifierUse: {"name": str, "column": str, "weights": str, "threshold": (*_NUMBER, type(None)),
@@ -275,5 +277,7 @@ def check_settings(recipe: Recipe, where: str) -> None:
         raise _fail(f"{where}: model", f"dimension must be positive, not {recipe.model.dimension}")
     if recipe.labels is not None and not all(isinstance(n, str) for n in recipe.labels.names):
         raise _fail(f"{where}: labels", "names must be a list of label names")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in recipe.reading.columns.items()):
+        raise _fail(f"{where}: reading", "columns must map each column name to its Arrow type, e.g. `kind: string`")
     if recipe.output.columns is not None and not all(isinstance(c, str) for c in recipe.output.columns):
         raise _fail(f"{where}: output", "columns must be a list of column names")

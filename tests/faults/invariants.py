@@ -156,6 +156,11 @@ def export_problems(folder: Path) -> list[str]:
             if sums[side] != manifest[side]["documents"]:
                 problems.append(f"{folder.name}: {side} files hold {sums[side]} rows, manifest says "
                                 f"{manifest[side]['documents']}")
+    if manifest.get("recipe"):  # the recipe inside is the one the manifest hashed
+        from indexing.recipes import recipe_hash
+
+        if recipe_hash(folder / manifest["recipe"]) != manifest["recipe_hash"]:
+            problems.append(f"{folder.name}: {manifest['recipe']} or its assets differ from the manifest's recipe_hash")
     if manifest["format"] != "hf":
         unlisted = [p.relative_to(folder).as_posix() for p in folder.rglob("part-*")]
         unlisted = [p for p in unlisted if p not in listed]

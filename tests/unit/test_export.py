@@ -97,7 +97,7 @@ def test_default_export_writes_every_document_with_the_curated_columns(ws, docs)
     assert not set(columns) & INTERNAL and {"id", "text", "kind", "meta", "tokens", "cluster"} <= set(columns)
     assert {r["id"]: r for r in rows} == by_id
     assert json.loads((result.path / "manifest.json").read_text(encoding="utf-8")) == result.manifest
-    assert sorted(p.name for p in result.path.iterdir()) == ["manifest.json", "part-00000.jsonl"]
+    assert sorted(p.name for p in result.path.iterdir()) == ["manifest.json", "part-00000.jsonl", "recipe.yaml"]
 
 
 def test_a_predicate_keeps_exactly_the_matching_documents(ws, docs, tmp_path):
@@ -255,11 +255,14 @@ def test_the_manifest_records_what_where_and_how_much(indexed_workspace, tmp_pat
     manifest = result.manifest
     assert set(manifest) == {"manifest_version", "name", "created_at", "loupe_version", "format", "columns",
                              "predicate", "ids_given", "shard_rows", "files", "kept", "removed", "labels",
-                             "workspace", "include_removed"}
+                             "workspace", "include_removed", "budget", "recipe", "recipe_hash", "recipe_problem"}
+    assert manifest["budget"] is None and manifest["recipe"] == "recipe.yaml" and manifest["recipe_problem"] is None
     created = datetime.fromisoformat(manifest["created_at"])
     assert created.utcoffset().total_seconds() == 0 and before <= created <= datetime.now(timezone.utc)
     kept = ["d01", "d02", "d09"]
     assert all(tokens[i] > 1 for i in kept)
+    from indexing.recipes import recipe_hash
+
     assert manifest | {"created_at": None, "columns": None} == {
         "manifest_version": 1, "name": "labelled", "created_at": None, "loupe_version": indexing.__version__,
         "format": "parquet", "columns": None, "predicate": "tokens > 1", "ids_given": 3, "shard_rows": 100,
@@ -271,6 +274,8 @@ def test_the_manifest_records_what_where_and_how_much(indexed_workspace, tmp_pat
         "workspace": {"path": str((tmp_path / "ws").resolve()), "lance_version": ws.store.version(),
                       "labels_version": ws.labels.version(), "model": "hash:32", "dimension": 32},
         "include_removed": False,
+        "budget": None, "recipe": "recipe.yaml", "recipe_hash": recipe_hash(result.path / "recipe.yaml"),
+        "recipe_problem": None,
     }
     assert manifest["labels"] == ws.labels.counts()
     assert json.loads((result.path / "manifest.json").read_text(encoding="utf-8")) == manifest

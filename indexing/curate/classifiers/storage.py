@@ -135,35 +135,45 @@ def load(root: Path, name: str) -> Classifier:
             f"no classifier named {name!r} in {root}"
             + (f"; there are: {', '.join(known)}" if known else "; train one with `loupe train`")
         )
+    return read_folder(folder, lambda path, why: _damaged(path, name, root, why),
+                       f"retrain it with `loupe train -w {root} --name {name}`")
+
+
+def read_folder(folder: Path, damaged=None, then: str = "save it again from its workspace") -> Classifier:
+    """The classifier whose coef.npy and meta.json are in `folder` (a workspace's, or a
+    recipe's copy); `damaged(path, why)` makes the error for a damaged file, `then` says
+    what to do about an unsupported format."""
+    folder = Path(folder)
+    if damaged is None:
+        def damaged(path: Path, why: str) -> ClassifierError:
+            return ClassifierError(f"{path} is damaged ({why}); {then}")
     meta_path, coef_path = folder / META, folder / COEF
     try:
         meta = json.loads(meta_path.read_bytes().decode("utf-8"))
     except OSError as error:
-        raise _damaged(meta_path, name, root, f"cannot be read: {error.strerror or error}") from None
+        raise damaged(meta_path, f"cannot be read: {error.strerror or error}") from None
     except ValueError as error:  # JSON or UTF-8
-        raise _damaged(meta_path, name, root, f"not JSON: {error}") from None
+        raise damaged(meta_path, f"not JSON: {error}") from None
     if not isinstance(meta, dict):
-        raise _damaged(meta_path, name, root, f"holds a JSON {type(meta).__name__}, not an object")
+        raise damaged(meta_path, f"holds a JSON {type(meta).__name__}, not an object")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ClassifierError(f"{meta_path}: format version {meta.get('format_version')} is not supported; "
-                              f"retrain it with `loupe train -w {root} --name {name}`")
+        raise ClassifierError(f"{meta_path}: format version {meta.get('format_version')} is not supported; {then}")
     meta.setdefault("params", {})
     for key, types in _META_TYPES.items():
         if key not in meta:
-            raise _damaged(meta_path, name, root, f"no {key!r}")
+            raise damaged(meta_path, f"no {key!r}")
         if not isinstance(meta[key], types) or isinstance(meta[key], bool):
-            raise _damaged(meta_path, name, root, f"{key!r} is {meta[key]!r}")
+            raise damaged(meta_path, f"{key!r} is {meta[key]!r}")
     try:
         metrics = Metrics(**meta["metrics"])
     except TypeError as error:
-        raise _damaged(meta_path, name, root, f"'metrics': {error}") from None
+        raise damaged(meta_path, f"'metrics': {error}") from None
     try:
         coef = np.load(coef_path, allow_pickle=False)
     except (OSError, ValueError) as error:
-        raise _damaged(coef_path, name, root, f"not a weight array: {error}") from None
+        raise damaged(coef_path, f"not a weight array: {error}") from None
     if coef.dtype != np.float64 or coef.shape != (meta["dimension"],):
-        raise _damaged(coef_path, name, root, f"expected {meta['dimension']} float64 weights, got "
-                                              f"{coef.dtype} {coef.shape}")
+        raise damaged(coef_path, f"expected {meta['dimension']} float64 weights, got {coef.dtype} {coef.shape}")
     return Classifier(
         name=meta["name"], label=meta["label"], positive=meta["positive"], negative=meta["negative"],
         model=meta["model"], dimension=meta["dimension"], coef=coef, intercept=float(meta["intercept"]),
