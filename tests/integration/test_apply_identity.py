@@ -1,6 +1,7 @@
 """Identity with the real model: a workspace's recipe applied to its own sources keeps exactly
 the ids of the export it came from (rules only; a classifier threshold; labels excluded;
-exact and MinHash dedup; a budget), through `loupe apply` as a user runs it."""
+exact and MinHash dedup; a budget), through the recipe.yaml the export wrote and `loupe apply`
+as a user runs it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from indexing import classifiers, dedup, export, select_budget
-from indexing.recipes import Budget, save_recipe
+from indexing.recipes import Budget
 
 pytestmark = pytest.mark.integration
 
@@ -54,13 +55,12 @@ def test_the_recipe_of_an_export_keeps_its_ids(curated, tmp_path, case):
     }[case]
     if case in ("exact", "minhash"):
         dedup.dedup(ws, case)
-    budget, ids = None, None
-    if case == "budget":
-        budget = Budget(20_000, order_by="score_quality")
-        ids = select_budget(ws, budget.tokens, where=where, order_by="score_quality").ids
-    exported = export(ws, f"e-{case}", where=where, ids=ids)
-    recipe, _ = save_recipe(ws, tmp_path / "r.yaml", where=where, budget=budget)
-    _apply(recipe, source, tmp_path / "out")
+    budget = Budget(20_000, order_by="score_quality") if case == "budget" else None
+    exported = export(ws, f"e-{case}", where=where, budget=budget)  # writes the recipe that reproduces it
+    if budget is not None:
+        chosen = set(select_budget(ws, budget.tokens, where=where, order_by="score_quality").ids)
+        assert set(_ids(exported.path)) == chosen
+    _apply(exported.path / "recipe.yaml", source, tmp_path / "out")
     assert _ids(tmp_path / "out") == _ids(exported.path)
     assert 0 < len(_ids(exported.path)) < ws.count()
     if case == "classifier":  # the frozen threshold is a document's own score: its vector came back the same
