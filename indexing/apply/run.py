@@ -58,6 +58,20 @@ def _check_model(recipe, embedder, path: Path) -> None:
             f"weights {embedder.fingerprint[:19]}...; its tokens and scores would differ. Install that model")
 
 
+def _finished_alike(out: Path, path: Path, sources: list[str], options: dict) -> dict | None:
+    """The manifest of a finished run of OUT made by this very recipe, sources and options."""
+    if not is_finished(out):
+        return None
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = (manifest.get("kind") == "apply" and manifest.get("options") == options
+            and manifest.get("recipe", {}).get("hash") == recipe_hash(path)
+            and [s.get("path") for s in manifest.get("sources", [])] == sources)
+    return manifest if same else None
+
+
 def _check_out(out: Path) -> None:
     if is_finished(out):
         raise RecipeError(f"{out} already holds a finished run (manifest.json); choose another --out")
@@ -95,7 +109,8 @@ def apply_recipe(
     `limit` takes the first N records (over the sources in order), `sample` N at random
     (fixed by `seed`); `dry_run` counts what would be kept and removed, writing nothing.
     `chunk_size`: good records per chunk (default 1,024, as `loupe index`; the workspace's
-    own, for vectors identical to its). A run of OUT that was killed is resumed by the same call."""
+    own, for vectors identical to its). A run of OUT that was killed is resumed by the same call;
+    once finished, the same call returns its manifest and does nothing."""
     progress = progress or Quiet()
     path = Path(recipe_path)
     recipe = read_recipe(path)
@@ -109,6 +124,10 @@ def apply_recipe(
         scratch = Path(tempfile.mkdtemp(prefix="loupe-dry-run-"))
         out = scratch / "out"
     out = Path(out)
+    options = {"limit": limit, "sample": sample, "seed": seed, "chunk_size": chunk_size}
+    done = _finished_alike(out, path, [str(s) for s in sources], options)
+    if done is not None:  # the same command again after it finished: nothing to do
+        return ApplyResult(out, done, done["kept"]["documents"], done["removed"]["documents"])
     _check_out(out)
     try:
         return _run(recipe, path, [str(s) for s in sources], out, limit, sample, seed, dry_run, chunk_size, device,

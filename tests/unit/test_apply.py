@@ -158,12 +158,25 @@ def test_refusals_name_what_is_wrong(curated, tmp_path):
     path, _ = save_recipe(ws, tmp_path / "r.yaml", where="tokens >= 40")
     with pytest.raises(RecipeError, match="hash:32"):
         apply_recipe(path, [source], tmp_path / "o1", embedder=load_embedder("hash:16"))
-    _apply(path, source, tmp_path / "o2")
+    first = _apply(path, source, tmp_path / "o2")
+    assert _apply(path, source, tmp_path / "o2").manifest == first.manifest  # done: the same call does nothing
     with pytest.raises(RecipeError, match="already holds a finished run"):
-        _apply(path, source, tmp_path / "o2")
+        _apply(path, source, tmp_path / "o2", limit=10)  # another run into a finished output
     with pytest.raises(LoupeError, match="no such file"):
         _apply(path, str(tmp_path / "missing.jsonl"), tmp_path / "o3")
     text = path.read_text().replace("where: tokens >= 40", "where: tokenz >= 40")
     (tmp_path / "bad.yaml").write_text(text)
     with pytest.raises(RecipeError, match="filter step 1"):
         _apply(tmp_path / "bad.yaml", source, tmp_path / "o4")
+
+
+def test_hf_output_loads_with_datasets(curated, tmp_path):
+    import datasets
+
+    ws, source = curated
+    path, _ = save_recipe(ws, tmp_path / "r.yaml", where="tokens >= 40", output=Output("hf", shard_rows=100))
+    result = _apply(path, source, tmp_path / "out")
+    kept = datasets.load_from_disk(str(tmp_path / "out"))
+    removed = datasets.load_from_disk(str(tmp_path / "out" / "removed"))
+    assert kept["id"] == ws.select("tokens >= 40") and len(removed) == result.removed
+    assert set(removed["reason"]) == {"tokens >= 40"}
