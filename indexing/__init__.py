@@ -27,6 +27,7 @@ without breaking them:
 - dedup: dedup, groups_table, last_run, and the pure exact/minhash/semantic functions
 - select_budget: the documents that fill a token budget, best first or balanced
 - export, ExportResult: the curated subset with its manifest, all or nothing
+- MapPlacer, Placement: new vectors placed on a workspace's fitted map and clusters
 - stdlib_documents, write_jsonl: a demo corpus from the standard library, offline
 
 Each function's docstring says its arguments. Deeper modules (indexing.<stage>.<module>)
@@ -54,11 +55,13 @@ from indexing.ingest.report import IndexReport  # noqa: E402
 from indexing.curate.queue import labelling_queue  # noqa: E402
 from indexing.signals.rules import PRESETS, SUITES, compute_rules  # noqa: E402
 from indexing.workspace.workspace import Workspace  # noqa: E402
+from indexing.vectors.placement import MapPlacer, Placement  # noqa: E402
 
 __all__ = [
     "Workspace", "IndexReport", "LoupeError", "WorkspaceError", "NotIndexedError", "WorkspaceBusy", "SourceError",
     "IngestError", "SelectionError", "LabelError", "ClassifierError", "DedupError", "SettingError",
     "PRESETS", "SUITES", "compute_rules", "histogram", "labelling_queue",
     "classifiers", "dedup", "select_budget", "export", "ExportResult",
+    "MapPlacer", "Placement",
     "stdlib_documents", "write_jsonl", "__version__",
 ]

@@ -34,12 +34,17 @@ import pyarrow.compute as pc
 
 from indexing.errors import NotIndexedError, SettingError
 from indexing.vectors.stored import vector_matrix
-from indexing.vectors.vector_index import HNSW_EF_SEARCH, make_index
 
 K = 10
-TEMPERATURE = 0.02  # cosine; a neighbour 0.05 below the best weighs e^-2.5 of it
+TEMPERATURE = 0.01  # cosine; a neighbour 0.02 below the best weighs e^-2 of it
 SAME = 0.9999  # at or above this cosine a vector is a fitted one (a copy of its document)
 BATCH = 8_192  # vectors searched at once: bounded memory (BATCH x k) whatever the input size
+# Up to EXACT_MAX fitted vectors the neighbours are exact (IndexFlatIP); above, IVF-Flat with
+# sqrt(n) lists, NPROBE of them searched: a few seconds to train at 100k, then about 4x the
+# exact search's rate there (benchmarks/placement.py), and a placement barely moves when
+# one of ten neighbours is missed.
+EXACT_MAX = 20_000
+NPROBE = 16
 FITTED = "x IS NOT NULL AND y IS NOT NULL AND cluster IS NOT NULL"
 PLACED = "placed"  # the bool column: true where x, y, cluster were placed, not fitted
 
@@ -80,11 +85,7 @@ class MapPlacer:
         self.k = k
         self.temperature = temperature
         self.dimension = vectors.shape[1]
-        self.index, self.kind = make_index(vectors)
-        if isinstance(self.index, faiss.IndexHNSW):
-            self.index.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
-        elif isinstance(self.index, faiss.IndexIVF):
-            self.index.nprobe = 32
+        self.index, self.kind = _neighbour_index(vectors)
         self.centroid_clusters, centroids = _centroids(vectors, clusters)
         self.centroids = faiss.IndexFlatIP(self.dimension)
         self.centroids.add(centroids)
@@ -165,6 +166,22 @@ class MapPlacer:
         xy[same] = self.xy[found[same, 0]]
         cluster[same] = self.clusters[found[same, 0]]
         return xy.astype(np.float32), cluster
+
+
+def _neighbour_index(vectors: np.ndarray) -> tuple[faiss.Index, str]:
+    """The index the neighbours are searched in, and its kind ("flat" or "ivf")."""
+    n, dim = vectors.shape
+    if n <= EXACT_MAX:
+        index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+        return index, "flat"
+    lists = int(np.sqrt(n))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(n, min(n, 40 * lists), replace=False)
+    index.train(vectors[np.sort(sample)])
+    index.add(vectors)
+    index.nprobe = NPROBE
+    return index, "ivf"
 
 
 def _centroids(vectors: np.ndarray, clusters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

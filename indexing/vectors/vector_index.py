@@ -33,8 +33,7 @@ def gpu_count() -> int:
     return faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
 
 
-def make_index(vectors: np.ndarray) -> tuple[faiss.Index, str]:
-    """An in-memory index over `vectors` (inner product) and its kind: flat, hnsw or ivf."""
+def _build(vectors: np.ndarray) -> tuple[faiss.Index, str]:
     n, dim = vectors.shape
     if n <= EXACT_MAX_ROWS:
         index = faiss.IndexFlatIP(dim)
@@ -60,7 +59,7 @@ def build_index(root: Path, vectors: np.ndarray, ids: list[str]) -> dict:
     build = uuid.uuid4().hex[:12]
     target = folder / build
     target.mkdir()
-    index, kind = make_index(np.ascontiguousarray(vectors, dtype=np.float32))
+    index, kind = _build(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(index, str(target / "index.faiss"))
     pq.write_table(pa.table({"id": pa.array(ids, pa.string())}), target / "ids.parquet")
     meta = {"build": build, "kind": kind, "rows": len(ids), "dimension": int(vectors.shape[1])}

@@ -35,9 +35,13 @@ def test_a_vector_equal_to_a_fitted_one_lands_exactly_on_it():
     assert np.array_equal(placed.cluster, clusters[picked])
 
 
-def test_new_vectors_of_separated_blobs_get_their_blobs_cluster_and_place():
+@pytest.mark.parametrize("exact_max, kind", [(20_000, "flat"), (100, "ivf")])
+def test_new_vectors_of_separated_blobs_get_their_blobs_cluster_and_place(monkeypatch, exact_max, kind):
+    monkeypatch.setattr(placement, "EXACT_MAX", exact_max)  # above it: IVF (approximate) neighbours
     vectors, xy, clusters, centres, spots = blobs(4, 50, seed=1)
     placer = MapPlacer.from_arrays(vectors, xy, clusters)
+    assert placer.kind == kind
+    assert np.array_equal(placer.place(vectors[:5]).x, xy[:5, 0])  # a fitted vector lands on itself
     rng = np.random.default_rng(2)
     truth = rng.integers(0, 4, 200)
     new = centres[truth] + 0.05 * rng.normal(size=(200, centres.shape[1]))
