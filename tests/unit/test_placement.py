@@ -234,9 +234,3 @@ def test_from_workspace_needs_a_fitted_map(tmp_path, stdlib_rows):
     ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
     with pytest.raises(NotIndexedError, match="map and clusters"):
         MapPlacer.from_workspace(ws)
-
-
-def test_placed_is_a_column_loupe_owns():
-    from indexing.workspace.owned_columns import is_owned
-
-    assert is_owned("placed") and not is_owned("placed_src")
