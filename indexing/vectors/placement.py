@@ -17,9 +17,12 @@ no pickled UMAP model, so nothing but the workspace's own columns is needed):
   vectors), the cluster that the assignment step of k-means would give it;
 - a vector equal to a fitted one (similarity >= SAME) takes that document's x, y and cluster.
 
-`benchmarks/placement.py` measures the choice (k, TEMPERATURE, centroid against the
-neighbours' majority) by how often a placed document's nearest points on the map share its
-topic, against the same rate for fitted documents; the README gives the figures.
+`benchmarks/placement.py` measures the choice by how often a placed document's nearest
+points on the map share its topic, against the same rate for fitted documents (manual
+pages by section: 0.592 placed, 0.610 fitted). Sharper weights score a little higher, up to
+the nearest neighbour's place alone (0.601), which hides every placed point under a fitted
+one; a plain mean scores 0.526. The nearest centroid agrees with the topics more than the
+neighbours' majority cluster (0.615 against 0.605). README gives the whole table.
 """
 
 from __future__ import annotations
