@@ -85,6 +85,8 @@ def index(
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     batch_size: Optional[int] = typer.Option(None, min=1, help="Most texts per forward pass [default: 32 on CPU, 512 on GPU]."),
     clusters: Optional[int] = typer.Option(None, min=1, help="Number of k-means clusters [default: about sqrt(n/4)]."),
+    remap: bool = typer.Option(False, "--remap", help="Fit the map and the clusters again over every document "
+                               "(otherwise new documents are placed on the existing ones)."),
     max_chars: int = typer.Option(IngestOptions.max_chars, help="Reject texts longer than this."),
     on_error: str = typer.Option("skip", help="skip: report bad records and go on; fail: stop at the first."),
     quiet: bool = QuietOption,
@@ -100,7 +102,7 @@ def index(
         fail("use either --limit or --sample", 2)
     ws = open_or_create(workspace, model, text_field, id_field)
     run_index(ws, sources or [], quiet, limit=limit, sample=sample, seed=seed, device=device,
-              batch_size=batch_size, clusters=clusters, max_chars=max_chars, on_error=on_error,
+              batch_size=batch_size, clusters=clusters, remap=remap, max_chars=max_chars, on_error=on_error,
               chunk_size=chunk_size, max_fields=max_fields)
 
 
@@ -123,6 +125,9 @@ def info(
     table.add_row("stages done", ", ".join(data["stages_done"]) or "none")
     table.add_row("ready", "yes" if data["ready"] else "no")
     table.add_row("clusters", str(data["clusters"]))
+    if data["placed"]:
+        table.add_row("map", f"{data['placed']:,} documents placed from their neighbours, not fitted "
+                             f"(`loupe index -w {workspace} --remap` fits the map again)")
     labels = "; ".join(f"{n}: " + ", ".join(f"{v}={c}" for v, c in vals.items()) for n, vals in data["labels"].items())
     table.add_row("labels", labels or "none")
     table.add_row("sources", "\n".join(

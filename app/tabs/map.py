@@ -32,6 +32,7 @@ from components.figure_spec import Prepared
 from components.map_figure import MAX_DRAWN_POINTS, MAX_HOVER_POINTS, display_sample, map_spec
 from components.text import md
 from indexing.curate.geometry import in_shapes
+from indexing.vectors.placement import PLACED
 
 LABEL_PREFIX = "label: "
 DRAWN = "_drawn"  # positions the map drew in the previous run (what its events refer to)
@@ -101,7 +102,16 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso", "points"), key="map")
     _take_map_selection(corpus, event, kept, sampled=len(shown) < len(kept))
     st.session_state[DRAWN] = shown
-    st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn")
+    st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn" + _placed_note(corpus))
+
+
+def _placed_note(corpus: Corpus) -> str:
+    """Says how many points were placed from their neighbours rather than fitted (none: nothing)."""
+    placed = int(np.count_nonzero(corpus.flags[PLACED])) if PLACED in corpus.flags else 0
+    if not placed:
+        return ""
+    return (f" · {placed:,} marked as placed, not fitted: added after the map was made, they sit beside their "
+            "nearest neighbours (`loupe index --remap` fits the map again)")
 
 
 def map_closed() -> None:

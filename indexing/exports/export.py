@@ -90,7 +90,7 @@ from indexing.workspace.store import DOCS, LABELS, Store
 
 MANIFEST_VERSION = 1
 # Columns of `docs` that are Loupe's plumbing, not part of a curated corpus.
-INTERNAL_COLUMNS = frozenset({"vector", "_source", "_ordinal", "_line", "x", "y"})
+INTERNAL_COLUMNS = frozenset({"vector", "_source", "_ordinal", "_line", "x", "y", "placed"})
 REMOVED_DIR = "removed"
 BATCH_ROWS = 4096
 

@@ -5,4 +5,5 @@
 - vector_index.py  the FAISS index over `docs.vector`, with its row-id mapping
 - projection.py    the 2D map (UMAP) into `x`, `y`
 - clustering.py    topic clusters (FAISS k-means) named by c-TF-IDF keywords
+- placement.py     new vectors on a fitted map and its clusters, from their nearest fitted neighbours
 """

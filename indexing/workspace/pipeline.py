@@ -13,6 +13,11 @@ the next run resumes there:
     faiss                   the vector index over `docs.vector` (`build_faiss`)
     project                 the 2D map into `x`, `y` (`build_map`)
     cluster                 topic clusters and their keywords (`build_clusters`)
+
+Once a workspace has a fitted map and clusters, rows added later are placed on them
+(`indexing.vectors.placement`: x, y and cluster from their nearest fitted neighbours,
+`placed` true) and every existing point stays where it was; `remap` fits both again over
+every row. A remap is recorded before it starts, so a killed one resumes as a remap.
     refresh                 saved classifiers and the last dedup over new rows (`refresh_derived`)
 
 This is the seam another executor uses: a Ray engine, or `loupe apply`, runs the same
@@ -32,11 +37,12 @@ from indexing.ingest.ingest import IndexReport, Ingest, IngestOptions
 from indexing.progress import Quiet, Reporter
 from indexing.vectors.clustering import choose_k, keywords, kmeans
 from indexing.vectors.embedder import Embedder
+from indexing.vectors.placement import PLACED, MapPlacer, count_cluster_sizes, place_missing
 from indexing.vectors.projection import project
 from indexing.vectors.stored import read_vectors
 from indexing.vectors.vector_index import build_index
 from indexing.workspace.lock import writer_lock
-from indexing.errors import WorkspaceError
+from indexing.errors import NotIndexedError, WorkspaceError
 from indexing.workspace.stages import record_stages, stage_done, stage_entry
 
 PASS = ("ingest", "signals", "embed")  # one pass over the records, recorded as three stages
@@ -115,10 +121,12 @@ def build_faiss(root, vectors: Vectors, progress: Reporter) -> dict:
 
 
 def build_map(store, vectors: Vectors, progress: Reporter) -> np.ndarray:
-    """The 2D map of `vectors`, written as the `x`, `y` columns; returns the (n, 2) coordinates."""
+    """The 2D map of `vectors`, written as the `x`, `y` columns (every row fitted: `placed`
+    false); returns the (n, 2) coordinates."""
     with progress.stage("map", len(vectors.matrix)) as advance:
         coords = project(vectors.matrix, advance=advance)
-    store.replace_columns(pa.table({"id": vectors.ids, "x": coords[:, 0], "y": coords[:, 1]}))
+    store.replace_columns(pa.table({"id": vectors.ids, "x": coords[:, 0], "y": coords[:, 1],
+                                    PLACED: np.zeros(len(coords), dtype=bool)}))
     return coords
 
 
@@ -202,7 +210,7 @@ def _record(workspace, stage: str, rows: int, seconds: float, **extra) -> None:
 
 
 def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: str = "auto",
-        batch_size: int | None = None, clusters: int | None = None,
+        batch_size: int | None = None, clusters: int | None = None, remap: bool = False,
         progress: Reporter | None = None) -> IndexReport:
     """Every stage in order, each skipped when done over the rows stored now, each recorded
     when it finishes; see `Workspace.index` for what the arguments mean."""
@@ -217,7 +225,7 @@ def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: st
             if rows != before or stage not in workspace.state.stages:
                 _record(workspace, stage, rows, report.seconds.get(stage, 0.0))
         if rows:
-            _build(workspace, rows, clusters, report, progress)
+            _build(workspace, rows, clusters, remap, report, progress)
     if rows and (rows != before or not stage_done(workspace, "refresh", rows)):
         started = time.perf_counter()
         ran = refresh_derived(workspace, report, progress)
@@ -227,9 +235,11 @@ def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: st
     return report
 
 
-def _build(workspace, rows: int, k: int | None, report: IndexReport, progress: Reporter) -> None:
+def _build(workspace, rows: int, k: int | None, remap: bool, report: IndexReport, progress: Reporter) -> None:
     """The stages over the whole table that are not done over `rows`; the vectors are read
     once, and only when a stage needs them."""
+    if remap:  # recorded first: a killed remap resumes as one
+        record_stages(workspace, {s: stage_entry(0, 0.0, remap=True) for s in ("project", "cluster")})
     pending = [stage for stage in BUILT if not stage_done(workspace, stage, rows)]
     store = workspace.store
     if "text_index" in pending:
@@ -241,9 +251,47 @@ def _build(workspace, rows: int, k: int | None, report: IndexReport, progress: R
     if "faiss" in pending:
         meta = _timed(report, "faiss", build_faiss, workspace.root, vectors, progress)
         _record(workspace, "faiss", rows, report.seconds["faiss"], kind=meta["kind"])
-    if "project" in pending:
+    placer = _placer(workspace) if set(pending) & {"project", "cluster"} else None
+    if "project" in pending and placer:
+        made = _timed(report, "project", place_missing, store, vectors.ids, vectors.matrix, placer, progress)
+        _record(workspace, "project", rows, report.seconds["project"], **made)
+        report.notes.extend(_placement_notes(workspace.root, made, k))
+    elif "project" in pending:
         _timed(report, "project", build_map, store, vectors, progress)
-        _record(workspace, "project", rows, report.seconds["project"])
-    if "cluster" in pending:
+        _record(workspace, "project", rows, report.seconds["project"], placed=0, fitted=rows)
+    if "cluster" in pending and placer:
+        made = _timed(report, "cluster", place_missing, store, vectors.ids, vectors.matrix, placer, progress)
+        k_fitted = count_cluster_sizes(store)
+        _record(workspace, "cluster", rows, report.seconds["cluster"], k=k_fitted, placed=made["placed"],
+                fitted=made["fitted"])
+    elif "cluster" in pending:
         made = _timed(report, "cluster", build_clusters, store, vectors, k, progress)
-        _record(workspace, "cluster", rows, report.seconds["cluster"], k=made.k)
+        _record(workspace, "cluster", rows, report.seconds["cluster"], k=made.k, placed=0, fitted=rows)
+
+
+def _placer(workspace) -> MapPlacer | None:
+    """The fitted map and clusters that new rows are placed on; None when they are to be
+    fitted (a first index, a remap asked for or unfinished, or no map and clusters to keep)."""
+    stages = workspace.state.stages
+    if any(stages.get(stage, {}).get("remap") for stage in ("project", "cluster")):
+        return None
+    if not workspace.store.has("clusters"):
+        return None
+    try:
+        return MapPlacer.from_workspace(workspace)
+    except NotIndexedError:
+        return None
+
+
+def _placement_notes(root, made: dict, k: int | None) -> list[str]:
+    """What the summary says after a placement: how many were placed, and when to remap."""
+    if not made["new"]:
+        return []
+    notes = [f"{made['new']:,} new documents placed on the existing map and clusters (fitted on "
+             f"{made['fitted']:,}); every existing point kept its place and cluster"]
+    if made["placed"] > made["fitted"]:
+        notes.append(f"{made['placed']:,} documents are placed, more than the {made['fitted']:,} the map was "
+                     f"fitted on: run `loupe index -w {root} --remap` to fit the map and the clusters again")
+    if k:
+        notes.append(f"--clusters {k} takes effect when the map is fitted again (`--remap`)")
+    return notes

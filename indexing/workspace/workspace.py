@@ -114,22 +114,26 @@ class Workspace:
         device: str = "auto",
         batch_size: int | None = None,
         clusters: int | None = None,
+        remap: bool = False,
         chunk_size: int = IngestOptions.chunk_size,
         max_fields: int = IngestOptions.max_fields,
         progress: Reporter | None = None,
     ) -> IndexReport:
         """Bring the workspace up to date with `sources`; every stage resumes after a crash.
 
-        New sources are added without re-embedding stored rows; the FAISS index, the
-        map, the clusters and the refresh (saved classifiers' scores, the last dedup)
-        run again when the rows changed. With no sources, only the stages left pending
-        (by a kill or an error) run. Returns what was done.
+        New sources are added without re-embedding stored rows; the FAISS index and the
+        refresh (saved classifiers' scores, the last dedup) run again when the rows
+        changed, and the new rows are placed on the existing map and clusters (`placed`
+        true; every existing point keeps its x, y and cluster). With no sources, only the
+        stages left pending (by a kill or an error) run. Returns what was done.
 
         `limit` / `sample`: the first N / a seeded random N records of each source;
         `on_error`: "skip" (log rejected records) or "fail"; `max_chars`: longer texts are
         rejected; `device`, `batch_size`: for the model; `clusters`: k (None: chosen from
-        the rows); `chunk_size`: rows per commit; `max_fields`: source fields with a
-        column of their own (the rest go to `extra_fields`); `progress`: a Reporter.
+        the rows; used when the map is fitted); `remap`: fit the map and the clusters again
+        over every row (none placed after); `chunk_size`: rows per commit; `max_fields`:
+        source fields with a column of their own (the rest go to `extra_fields`);
+        `progress`: a Reporter.
         """
         options = IngestOptions(
             text_field=self.state.text_field, id_field=self.state.id_field, limit=limit,
@@ -138,7 +142,7 @@ class Workspace:
         )
         try:
             return pipeline.run(self, sources, options, device=device, batch_size=batch_size,
-                                clusters=clusters, progress=progress)
+                                clusters=clusters, remap=remap, progress=progress)
         finally:
             self._index = None  # the next query loads the FAISS index the build may have swapped
 
@@ -292,6 +296,8 @@ class Workspace:
                 for s in self.state.sources.values()
             ],
             "clusters": self.store.clusters().num_rows,
+            # rows whose x, y and cluster were placed from their neighbours, not fitted
+            "placed": self.store.count("placed = true") if schema and "placed" in schema.names else 0,
             "labels": self.labels.counts(),
             "lance_version": self.store.version(),
             "bytes": {"lance": lance_bytes, "faiss": faiss_bytes, "total": lance_bytes + faiss_bytes},

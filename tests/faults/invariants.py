@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 # Columns that are not part of a command's result: the vector, and the map (UMAP and
 # k-means are seeded, but the map is a picture, not a curation decision).
-NOT_COMPARED = frozenset({"vector", "x", "y", "cluster"})
+NOT_COMPARED = frozenset({"vector", "x", "y", "cluster", "placed"})
 
 
 @dataclass

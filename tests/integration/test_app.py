@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.session import Selection
 from components.text import md
-from tests.helpers import open_group, open_tab
+from tests.helpers import open_group, open_tab, write_jsonl
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -529,3 +529,16 @@ def test_a_search_within_the_filter_finds_what_the_engine_finds_among_the_kept_i
             above = {i for i, s in zip(found["id"].to_pylist(), scores) if s > last + 1e-6}
             assert above == {i for i, s in zip(expected["id"].to_pylist(), scores) if s > last + 1e-6}
             assert set(found["id"].to_pylist()) <= set(allowed)
+
+
+def test_the_map_says_how_many_points_are_placed_not_fitted(monkeypatch, workspace, stdlib_rows, tmp_path):
+    """issue 10, point 4: documents added after the map was fitted are placed beside their
+    nearest neighbours; the map's caption says how many, and how to fit the map again."""
+    app = _run(monkeypatch, workspace.root)
+    assert app.caption[0].value.endswith(f"of {N} documents drawn")
+    workspace.index([write_jsonl(tmp_path / "more.jsonl", stdlib_rows[100:112])])
+    app = _run(monkeypatch, workspace.root)
+    assert not app.exception
+    caption = app.caption[0].value
+    assert f"{N + 12} of {N + 12} documents drawn · 12 marked as placed, not fitted" in caption
+    assert "loupe index --remap" in caption

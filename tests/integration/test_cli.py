@@ -21,8 +21,8 @@ def loupe(*args: str) -> subprocess.CompletedProcess:
 
 
 INFO_KEYS = {"info_version", "path", "loupe_version", "docs", "columns", "model", "dimension", "text_field",
-             "id_field", "stages_done", "ready", "stages", "sources", "clusters", "labels", "lance_version", "bytes",
-             "fields"}
+             "id_field", "stages_done", "ready", "stages", "sources", "clusters", "placed", "labels", "lance_version",
+             "bytes", "fields"}
 
 
 def test_demo_builds_an_indexed_workspace_and_info_reports_it(tmp_path):
@@ -34,7 +34,7 @@ def test_demo_builds_an_indexed_workspace_and_info_reports_it(tmp_path):
     assert set(info) == INFO_KEYS
     assert info["docs"] == 120 and info["ready"] and info["dimension"] == 384
     assert {"text", "kind", "module", "chars", "words", "lines", "tokens", "x", "y", "cluster"} <= set(info["columns"])
-    assert info["labels"] == {} and info["clusters"] >= 2
+    assert info["labels"] == {} and info["clusters"] >= 2 and info["placed"] == 0
     human = loupe("info", "-w", str(ws))
     assert human.returncode == 0 and "all-MiniLM-L6-v2" in human.stdout
 

@@ -16,12 +16,26 @@ def _vectors(ws: Workspace, where: str) -> dict[str, np.ndarray]:
     return dict(zip(table.column("id").to_pylist(), table.column("vector").to_numpy(zero_copy_only=False)))
 
 
-def test_adding_a_source_keeps_old_vectors_and_refreshes_map(tmp_path, stdlib_rows):
+def _map(ws: Workspace) -> dict[str, tuple]:
+    table = ws.docs(columns=["id", "x", "y", "cluster", "placed"])
+    return {row["id"]: (row["x"], row["y"], row["cluster"], row["placed"]) for row in table.to_pylist()}
+
+
+def test_adding_a_source_keeps_old_vectors_and_map_and_places_the_new_rows(tmp_path, stdlib_rows):
+    """issue 10, point 4: new documents land on the old map, from their nearest indexed
+    neighbours (the real model), and every existing point keeps its x, y and cluster bit
+    for bit; `loupe index --remap` fits the map and the clusters again over every row."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
     first = write_jsonl(tmp_path / "first.jsonl", stdlib_rows[:150])
-    second = write_jsonl(tmp_path / "second.jsonl", stdlib_rows[150:250])
+    copy = {**stdlib_rows[3], "id": "copy-of-3"}  # the same text as a fitted document
+    second = write_jsonl(tmp_path / "second.jsonl", stdlib_rows[150:249] + [copy])
     ws = Workspace.create(tmp_path / "ws", id_field="id")  # the real model
     ws.index([first])
     before = _vectors(ws, "_line > 0")
+    fitted = _map(ws)
     fragments_before = ws.store.table("docs").to_lance().get_fragments()
     old_stages = {k: dict(v) for k, v in ws.state.stages.items()}
 
@@ -29,16 +43,41 @@ def test_adding_a_source_keeps_old_vectors_and_refreshes_map(tmp_path, stdlib_ro
 
     assert report.rows_stored == 100  # only the new source was embedded
     assert any("already indexed" in note for note in report.notes)
+    assert any("100 new documents placed on the existing map" in note for note in report.notes)
     after = _vectors(ws, "_line > 0")
     assert len(after) == 250
     for doc_id, vector in before.items():
         assert np.array_equal(after[doc_id], vector)
     for stage in ("faiss", "project", "cluster"):
         assert ws.state.stages[stage]["rows"] == 250 != old_stages[stage]["rows"]
-    docs = ws.docs(columns=["x", "cluster"])
-    assert docs.column("x").null_count == 0 and docs.column("cluster").null_count == 0
+    assert ws.state.stages["project"]["placed"] == 100 and ws.state.stages["project"]["fitted"] == 150
+    grown = _map(ws)
+    assert all(grown[i] == (x, y, c, False) for i, (x, y, c, _) in fitted.items())  # bit for bit
+    new = {i: v for i, v in grown.items() if i not in fitted}
+    assert len(new) == 100 and all(v[3] is True and None not in v[:3] for v in new.values())
+    assert grown["copy-of-3"][:3] == fitted[stdlib_rows[3]["id"]][:3]  # a copy lands on its original
     assert ws.vector_index().index.ntotal == 250
     assert len(fragments_before) >= 1
+    # placed near what it is like: closer on the map to its nearest fitted neighbour (by
+    # meaning) than fitted points are to one another, typically
+    xy = {i: np.array(v[:2]) for i, v in grown.items()}
+    fitted_xy = np.array([xy[i] for i in fitted])
+    typical = np.median(np.linalg.norm(fitted_xy[:, None] - fitted_xy[None], axis=2))
+    fitted_ids = list(before)
+    similar = np.array([after[i] for i in new]) @ np.array([before[i] for i in fitted_ids]).T
+    nearest = [fitted_ids[j] for j in np.argmax(similar, axis=1)]
+    gaps = [np.linalg.norm(xy[doc_id] - xy[near]) for doc_id, near in zip(new, nearest)]
+    assert np.median(gaps) < typical / 4, (np.median(gaps), typical)
+
+    info = CliRunner().invoke(cli, ["info", "-w", str(ws.root)])
+    assert info.exit_code == 0 and "100 documents placed from their neighbours, not fitted" in info.output
+    result = CliRunner().invoke(cli, ["index", "-w", str(ws.root), "--remap", "-q"])
+    assert result.exit_code == 0, result.output
+    ws = Workspace.open(ws.root)
+    remapped = _map(ws)
+    assert all(v[3] is False for v in remapped.values()) and ws.info()["placed"] == 0 and ws.info()["ready"]
+    assert ws.state.stages["project"]["fitted"] == 250 and ws.state.stages["cluster"]["fitted"] == 250
+    assert any(remapped[i][:2] != v[:2] for i, v in fitted.items())  # a new map over all 250
 
 
 def test_a_source_that_grew_is_read_from_where_it_stopped(tmp_path, stdlib_rows):

@@ -17,7 +17,9 @@ def test_every_stage_column_is_in_the_registry():
     from indexing.signals.rules import RULE_COLUMNS
     from indexing.signals.basic import SIGNAL_COLUMNS
 
-    written = {"id", "text", "vector", "x", "y", "cluster", "_source", "_ordinal", "_line",
+    from indexing.vectors.placement import PLACED
+
+    written = {"id", "text", "vector", "x", "y", "cluster", PLACED, "_source", "_ordinal", "_line",
                "_score", "_distance", OVERFLOW_COLUMN, COLUMN_PREFIX + "quality",
                *SIGNAL_COLUMNS, *RULE_COLUMNS, *LANGUAGE_COLUMNS, *DEDUP_COLUMNS}
     assert all(is_owned(name) for name in written), sorted(n for n in written if not is_owned(n))
