@@ -180,3 +180,27 @@ def test_hf_output_loads_with_datasets(curated, tmp_path):
     removed = datasets.load_from_disk(str(tmp_path / "out" / "removed"))
     assert kept["id"] == ws.select("tokens >= 40") and len(removed) == result.removed
     assert set(removed["reason"]) == {"tokens >= 40"}
+
+
+@pytest.mark.parametrize("where, budget", [("cluster IN (0, 2)", None),
+                                           ("tokens >= 10", Budget(12_000, balance_by="cluster"))])
+def test_a_recipe_that_reads_the_map_places_documents_on_it(indexed_template, stdlib_rows, tmp_path, where, budget):
+    """The map travels with the recipe; a document the workspace fitted is placed where it was."""
+    template = indexed_template(stdlib_rows, map=False, clusters=4)
+    ws = template.copy(tmp_path)
+    path, recipe = save_recipe(ws, tmp_path / "r.yaml", where=where, budget=budget,
+                               output=Output(columns=["id", "x", "y", "cluster", "placed"]))
+    assert recipe.map is not None
+    result = _apply(path, str(template.path.parent / "docs.jsonl"), tmp_path / "out")
+    rows = [json.loads(line) for f in sorted(glob.glob(f"{tmp_path}/out/part-*.jsonl")) for line in open(f)]
+    if budget is None:
+        assert [r["id"] for r in rows] == ws.select(where)
+    else:
+        chosen = set(select_budget(ws, budget.tokens, where=where, balance_by="cluster").ids)
+        assert [r["id"] for r in rows] == [i for i in ws.select(where) if i in chosen]
+    stored = ws.by_ids([r["id"] for r in rows], columns=["id", "x", "y", "cluster"]).to_pylist()
+    by_id = {s["id"]: s for s in stored}
+    for row in rows:
+        assert row["placed"] is True and row["cluster"] == by_id[row["id"]]["cluster"]
+        assert row["x"] == pytest.approx(by_id[row["id"]]["x"], abs=1e-4)
+    assert result.kept == len(rows)
