@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 UNICODE = ("naïve café — 日本語 🙂\nsecond line\r\nthird\u2028after a line separator \"quoted\" "
            "back\\slash\ttab \u0000nul")
 N_DOCS = 25
-INTERNAL = {"vector", "_source", "_ordinal", "_line", "x", "y"}
+INTERNAL = {"vector", "_source", "_ordinal", "_line", "x", "y", "placed"}
 
 
 def _rows():
