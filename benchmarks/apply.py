@@ -9,7 +9,8 @@ Two parts, each apply in a fresh subprocess (so its time, CPU time and peak RSS 
   - `rules`: a predicate over rule signals and language (no vectors; the model only counts tokens),
   - `classifier`: a logistic-regression classifier (docstrings good, function sources bad, 40 labels each) plus a rule
     (every document embedded with all-MiniLM-L6-v2).
-  Reported: docs/s of each, the ratio to the baseline, and cores used (CPU seconds / wall
+  Reported: docs/s of each (the model loaded before the clock starts, its seconds reported
+  apart), the ratio to the baseline, and cores used (CPU seconds / wall
   seconds of the apply call).
 * **memory**: the rules recipe applied to M documents for each M in `--memory-sizes`
   (default 100k and 1M): real text, the standard-library records repeated, each copy with
@@ -22,7 +23,8 @@ core; peak memory within 20% from the smallest to the largest memory size.
 
     .venv/bin/python benchmarks/apply.py                                  # 3k speed, 100k and 1M memory
     .venv/bin/python benchmarks/apply.py --memory-sizes 20k,100k          # a quicker run
-    .venv/bin/python benchmarks/apply.py --skip-speed --memory-sizes 1m   # the long one alone
+    .venv/bin/python benchmarks/apply.py --skip-speed --recipes-from DIR --memory-sizes 1m   # the long one alone
+    .venv/bin/python benchmarks/apply.py --recipes-from DIR --memory-sizes ""   # speed again, same baseline
 """
 
 from __future__ import annotations
@@ -93,19 +95,18 @@ def _setup(args) -> dict:
     classifiers.train(ws, "quality", positive="good", negative="bad")
     save_recipe(ws, folder / "rules.yaml", where=RULES_WHERE, overwrite=True)
     save_recipe(ws, folder / "classifier.yaml", where=CLASSIFIER_WHERE, overwrite=True)
-    return {"documents": ws.info().get("documents") if isinstance(ws.info(), dict) else None,
-            "index_seconds": round(index_s, 2), "export_seconds": round(export_s, 2),
+    return {"index_seconds": round(index_s, 2), "export_seconds": round(export_s, 2),
             "baseline_seconds": round(index_s + export_s, 2), "baseline_kept": exported.kept}
 
 
 def _apply(args) -> dict:
     from indexing.apply import apply_recipe
+    from indexing.recipes.files import read_recipe
+    from indexing.vectors.embedder import load_embedder
 
-    embedder = None
-    if args.model and args.model.startswith("hash:"):
-        from indexing.vectors.embedder import load_embedder
-
-        embedder = load_embedder(args.model)
+    loading = time.perf_counter()  # once per run, whatever its size: timed apart from the documents
+    embedder = load_embedder(read_recipe(args.recipe).model.name)
+    load_seconds = time.perf_counter() - loading
     cpu0, _ = _usage()
     t0 = time.perf_counter()
     result = apply_recipe(args.recipe, [args.corpus], args.out, embedder=embedder)
@@ -115,7 +116,7 @@ def _apply(args) -> dict:
     return {"documents": documents, "kept": result.kept, "removed": result.removed, "seconds": round(wall, 2),
             "cpu_seconds": round(cpu1 - cpu0, 2), "cores_used": round((cpu1 - cpu0) / wall, 2),
             "docs_per_s": round(documents / wall, 1), "docs_per_s_per_core": round(documents / (cpu1 - cpu0), 1),
-            "peak_rss_bytes": peak}
+            "model_load_seconds": round(load_seconds, 2), "peak_rss_bytes": peak}
 
 
 def _worker(args) -> None:
@@ -170,7 +171,12 @@ def _speed(args, workdir: Path) -> dict:
 
     path, meta = bench_corpus.corpus(args.docs, args.seed)
     print(bench_corpus.describe(path, meta), flush=True)
-    setup = _run_worker("setup", corpus=path, folder=workdir, model=args.model)
+    saved = workdir / "setup.json"  # an earlier run's baseline and recipes (--recipes-from): reused
+    if saved.exists() and saved.read_text() and json.loads(saved.read_text()).get("corpus") == str(path):
+        setup = json.loads(saved.read_text())
+    else:
+        setup = {**_run_worker("setup", corpus=path, folder=workdir, model=args.model), "corpus": str(path)}
+        saved.write_text(json.dumps(setup))
     print(f"baseline index + export of {args.docs:,}: {setup['baseline_seconds']} s "
           f"(index {setup['index_seconds']} s, export {setup['export_seconds']} s)", flush=True)
     baseline_rate = args.docs / setup["baseline_seconds"]
@@ -207,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default=None, help="default: the bundled all-MiniLM-L6-v2")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-speed", action="store_true", help="memory runs only (recipes from --recipes-from)")
-    parser.add_argument("--recipes-from", default=None, help="a folder of an earlier run holding rules.yaml")
+    parser.add_argument("--recipes-from", default=None,
+                        help="the folder of an earlier run: its recipes (and baseline, same --docs) are reused")
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--out", default=None, help="result JSON (default benchmarks/out/apply.json)")
     args = parser.parse_args(argv)
@@ -218,14 +225,15 @@ def main(argv: list[str] | None = None) -> None:
         result["speed"] = _speed(args, workdir)
     memory = _memory(args, workdir, workdir / "rules.yaml")
     result["memory"] = {str(n): run for n, run in memory.items()}
-    if memory:
+    rates = [run["docs_per_s_per_core"] for run in memory.values()]
+    rates += [result["speed"]["apply"]["rules"]["docs_per_s_per_core"]] if "speed" in result else []
+    result["bars"] = {"rules_docs_per_s_per_core": min(rates)}
+    print(f"bar: rules-only apply >= {BAR_DOCS_PER_CORE:,} docs/s per core: {min(rates):,.0f} -> "
+          f"{'PASS' if min(rates) >= BAR_DOCS_PER_CORE else 'FAIL'}")
+    if len(memory) > 1:
         peaks = [run["peak_rss_bytes"] for run in memory.values()]
         growth = max(peaks) / min(peaks) - 1
-        rates = [run["docs_per_s_per_core"] for run in memory.values()]
-        rates += [result["speed"]["apply"]["rules"]["docs_per_s_per_core"]] if "speed" in result else []
-        result["bars"] = {"rules_docs_per_s_per_core": min(rates), "memory_growth": round(growth, 3)}
-        print(f"bar: rules-only apply >= {BAR_DOCS_PER_CORE:,} docs/s per core: {min(rates):,.0f} -> "
-              f"{'PASS' if min(rates) >= BAR_DOCS_PER_CORE else 'FAIL'}")
+        result["bars"]["memory_growth"] = round(growth, 3)
         print(f"bar: peak memory within {BAR_MEMORY_GROWTH:.0%} from {min(memory):,} to {max(memory):,}: "
               f"{growth:+.1%} -> {'PASS' if growth <= BAR_MEMORY_GROWTH else 'FAIL'}")
     print(write_result("apply", result, args.out))
