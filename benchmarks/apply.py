@@ -142,7 +142,8 @@ def _run_worker(kind: str, **options) -> dict:
 
 def repeated_corpus(n: int, seed: int = 0) -> Path:
     """n documents of real text as JSONL: the standard-library records over and over, copy r
-    of a record with id `<id>~r<r>` and the line `(copy r)` appended (r = 0 is the original)."""
+    of a record with id `<id>~r<r>` and the line `(copy r)` appended (r = 0 is the original;
+    `stdlib_documents` gives about 23,000 records here, so 1M holds some 43 copies of each)."""
     from indexing.demo_corpus import stdlib_documents
 
     path = OUT / f"apply-repeated-{n}-s{seed}.jsonl"
