@@ -244,3 +244,53 @@ def test_prose_passes_the_preset_and_a_spam_page_fails_it():
     passed = [all(rule.mask(values[rule.column].to_numpy(zero_copy_only=False).astype(float))[i]
                   for rule in PRESETS["Gopher"]) for i in range(2)]
     assert passed == [True, False]
+
+
+# ---- the fast path of gopher_alpha_word_frac equals the regex over the whole text ----------
+
+_TRICKY = ["", " ", "x", "42", "_", "__init__", "a_b", "#tag", "(e.g.,", "...", "…", "•", "-5", "x²", "²",
+           "½", "٣", "ǅ", "é", "e\u0301", "\u0301", "日本語", "🙂", "a🙂", "🙂a", "\t", "\n", "\r\n", "\u00a0",
+           "\u2028", "\x0b", "\x1c", "foo.bar", "'quoted'", "1st", "3.14", "---", "\ud800"]
+
+
+def _letter_tokens_of_text(text: str) -> int:
+    from indexing.signals.rules.text import LETTER_TOKEN
+
+    return len(LETTER_TOKEN.findall(text))
+
+
+def _letter_tokens_of_words(text: str) -> int:
+    from indexing.signals.rules.gopher import letter_tokens
+    from indexing.signals.rules.text import WORD
+
+    return letter_tokens(" ".join(WORD.findall(text)))
+
+
+def test_letter_tokens_over_words_equals_the_regex_over_the_text():
+    rng = random.Random(7)
+    texts = [" ".join(rng.choices(_TRICKY, k=rng.randrange(1, 12))) for _ in range(3_000)]
+    texts += ["".join(rng.choices(_TRICKY, k=rng.randrange(1, 12))) for _ in range(3_000)]
+    texts += [repr(BULLETS), "def f(x):\n    return x_1 + 2  # done...\n", "  \n\n  a  b\u3000c  "]
+    for text in texts:
+        assert _letter_tokens_of_words(text) == _letter_tokens_of_text(text), repr(text)
+
+
+def test_letter_tokens_over_words_on_real_text():
+    from indexing.demo_corpus import stdlib_documents
+
+    texts = [row["text"] for row in stdlib_documents(500, seed=5)]
+    counts = [_letter_tokens_of_words(t) for t in texts]
+    assert counts == [_letter_tokens_of_text(t) for t in texts]
+    assert sum(counts) > 10_000  # real text, not empty strings
+
+
+def test_letter_tokens_over_words_on_any_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=2_000, deadline=None)
+    @given(st.text())
+    def same(text):
+        assert _letter_tokens_of_words(text) == _letter_tokens_of_text(text)
+
+    same()
