@@ -82,7 +82,7 @@ def decide(work: WorkFolder, tasks, steps: list[CompiledStep], budget: Budget | 
                     candidates["order"].append(pc.cast(table[budget.order_by], pa.float64())
                                                .to_numpy(zero_copy_only=False)[passing])
                 if budget.balance_by:
-                    candidates["balance"].append(table[budget.balance_by].filter(pa.array(passing)))
+                    candidates["balance"].append(table[budget.balance_by].filter(pa.array(passing)).combine_chunks())
             advance(task.rows)
     reasons = [IDS_REASON if s.where == IDS_STEP else s.where for s in steps] + [BUDGET_REASON]
     chosen = _budget(budget, candidates, reason, len(steps)) if budget is not None else None
@@ -100,7 +100,11 @@ def _budget(budget: Budget, candidates: dict, reason: np.ndarray, code: int) -> 
     positions = np.concatenate(candidates["pos"]) if candidates["pos"] else np.empty(0, np.int64)
     tokens = np.concatenate(candidates["tokens"]) if candidates["tokens"] else np.empty(0, np.int64)
     values = np.concatenate(candidates["order"]) if budget.order_by and candidates["order"] else None
-    balance = pa.chunked_array(candidates["balance"]) if budget.balance_by and candidates["balance"] else None
+    balance = None
+    if budget.balance_by and candidates["balance"]:
+        parts = candidates["balance"]
+        kind = next((a.type for a in parts if not pa.types.is_null(a.type)), pa.null())
+        balance = pa.chunked_array([a.cast(kind) for a in parts], type=kind)
     if budget.order_by and values is None:
         values = np.empty(0)
     if budget.balance_by and balance is None:

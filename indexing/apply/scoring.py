@@ -85,6 +85,8 @@ class Scorer:
         }
         for name, kind in self.recipe.reading.columns.items():  # a field these sources never give: null
             table.setdefault(name, pa.nulls(n, self.known.get(name) or arrow_type(kind)))
+        for name, kind in self.known.items():  # a field an earlier chunk gave: null here, not missing
+            table.setdefault(name, pa.nulls(n, kind))
         table.update(document_signals(texts))
         tokens = self.embedder.count_tokens(texts) if texts else []
         table[TOKENS] = pa.array(tokens, pa.int64())

@@ -204,3 +204,19 @@ def test_a_recipe_that_reads_the_map_places_documents_on_it(indexed_template, st
         assert row["placed"] is True and row["cluster"] == by_id[row["id"]]["cluster"]
         assert row["x"] == pytest.approx(by_id[row["id"]]["x"], abs=1e-4)
     assert result.kept == len(rows)
+
+
+def test_a_field_some_chunks_lack_is_null_there(tmp_path):
+    """A recipe over a field that later records lack (or never give) reads null, not a crash."""
+    from tests.helpers import write_jsonl
+
+    rows = [{"id": f"d{i}", "text": f"document number {i} about topic {i % 3} with words", "stars": i}
+            for i in range(40)]
+    ws = Workspace.create(tmp_path / "ws", id_field="id", model="hash:32")
+    ws.index([write_jsonl(tmp_path / "a.jsonl", rows)])
+    path, _ = save_recipe(ws, tmp_path / "r.yaml", where="stars >= 10", budget=Budget(10_000, order_by="stars",
+                                                                                       balance_by="stars"))
+    later = rows[:20] + [{k: v for k, v in r.items() if k != "stars"} for r in rows[20:]]
+    result = _apply(path, str(write_jsonl(tmp_path / "b.jsonl", later)), tmp_path / "out", chunk_size=8)
+    assert _kept(tmp_path / "out") == [f"d{i}" for i in range(10, 20)]
+    assert result.manifest["removed"]["by_reason"]["stars >= 10"]["documents"] == 30
