@@ -12,10 +12,12 @@ setup: $(BIN)/loupe
 $(BIN)/loupe: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)" -e ".[test]"
+	$(BIN)/pip install --quiet "torch==$(TORCH_VERSION)" -e ".[test,$(EXTRAS)]"
 	touch $@
 
 TORCH_VERSION ?= 2.13.0
+# one FAISS build: cpu (faiss-cpu), or gpu (faiss-gpu-cu12 and cuML, for a machine with CUDA 12)
+EXTRAS ?= cpu
 
 demo: setup
 	$(BIN)/loupe demo

@@ -92,3 +92,7 @@ class RecipeError(LoupeError):
 class DiffError(LoupeError):
     """A folder given to `loupe diff` that is not a readable export or applied output
     (missing, no manifest.json, a damaged manifest or data file, no id column)."""
+
+
+class DependencyMissing(LoupeError):
+    """A package an optional part of Loupe needs is not installed; the message says which extra installs it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import faiss
+from indexing.vectors.faiss_lib import faiss
 import numpy as np
 
 from indexing.vectors.vector_index import gpu_count

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import faiss
+from indexing.vectors.faiss_lib import faiss
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
+from indexing.vectors.faiss_lib import faiss
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
