@@ -48,6 +48,9 @@ def project(
     else:
         import umap
 
+        from indexing.vectors import numba_cache
+
+        numba_cache.enable()
         model = umap.UMAP(n_neighbors=neighbours, min_dist=0.1, random_state=seed,
                           init="spectral" if n > 50 else "random")
     with warnings.catch_warnings():
