@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from indexing.apply.decide import FAILED, Decisions, with_dedup
+from indexing.apply.decide import Decisions, with_dedup
 from indexing.apply.steps import CompiledStep, reason_values
 from indexing.apply.work import WorkFolder
 from indexing.exports.folder import MANIFEST
