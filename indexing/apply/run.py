@@ -126,7 +126,8 @@ def apply_recipe(
     out = Path(out)
     options = {"limit": limit, "sample": sample, "seed": seed, "chunk_size": chunk_size}
     done = _finished_alike(out, path, [str(s) for s in sources], options)
-    if done is not None:  # the same command again after it finished: nothing to do
+    if done is not None:  # the same command again after it finished: nothing to do but tidy up
+        shutil.rmtree(out / WORK, ignore_errors=True)  # a run killed after its manifest, while cleaning up
         return ApplyResult(out, done, done["kept"]["documents"], done["removed"]["documents"])
     _check_out(out)
     try:
@@ -256,6 +257,8 @@ def _copy_recipe(path: Path, out: Path) -> None:
     recipe = read_recipe(path)
     source_assets = assets_dir(path)
     target = out / "recipe.yaml"
+    for leftover in out.glob(f".{assets_dir(target).name}.*"):  # of a copy a kill interrupted
+        shutil.rmtree(leftover, ignore_errors=True)
 
     def make_assets(folder: Path) -> None:
         if source_assets.is_dir():

@@ -18,7 +18,7 @@ INSTALL = ("FAISS is not installed: install Loupe with one build of it, "
            "`pip install -e '.[cpu]'` (or `make setup`), or `.[gpu]` on a machine with CUDA 12")
 
 
-class _Missing:
+class _NotInstalled:
     """Stands in for the module: any attribute says what to install."""
 
     def __getattr__(self, name: str):
@@ -50,5 +50,5 @@ if len(installed_builds()) > 1:
 try:
     import faiss
 except ImportError:  # neither extra installed
-    faiss = _Missing()
+    faiss = _NotInstalled()
 

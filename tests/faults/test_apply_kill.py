@@ -1,6 +1,8 @@
 """kill -9 at a random moment of `loupe apply`, then the same command again: its output must
 equal an uninterrupted run's (the kept ids in order, every removed id with its reason, the
-counts), and a killed run never leaves a manifest.json, the mark of a finished output."""
+counts), and a manifest.json, the mark of a finished output, is only ever beside a whole one
+(a kill after it was written, while the work folder is removed, leaves a finished run that
+the same command tidies up)."""
 
 from __future__ import annotations
 
@@ -59,8 +61,8 @@ def test_a_killed_apply_resumes_to_the_uninterrupted_output(applied, seed):
     root, recipe, source, seconds = applied
     out = root / f"killed-{seed}"
     killed = _run(root, recipe, source, out, kill_after=random.Random(seed).uniform(0.05, seconds))
-    if killed.killed:
-        assert not (out / "manifest.json").exists(), "a killed run left the mark of a finished one"
+    if (out / "manifest.json").exists():  # the mark of a finished run: then its output is whole already
+        assert _output(out) == _output(root / "reference"), f"killed={killed.killed}: a manifest over a partial output"
     again = _run(root, recipe, source, out)
     assert again.returncode == 0, again.log
     assert _output(out) == _output(root / "reference")

@@ -220,3 +220,12 @@ def test_a_field_some_chunks_lack_is_null_there(tmp_path):
     result = _apply(path, str(write_jsonl(tmp_path / "b.jsonl", later)), tmp_path / "out", chunk_size=8)
     assert _kept(tmp_path / "out") == [f"d{i}" for i in range(10, 20)]
     assert result.manifest["removed"]["by_reason"]["stars >= 10"]["documents"] == 30
+
+
+def test_the_same_command_after_a_kill_during_cleanup_removes_the_work_folder(curated, tmp_path):
+    ws, source = curated
+    path, _ = save_recipe(ws, tmp_path / "r.yaml", where="tokens >= 40")
+    first = _apply(path, source, tmp_path / "out")
+    (tmp_path / "out" / ".work" / "scored").mkdir(parents=True)  # what a kill during the final cleanup leaves
+    assert _apply(path, source, tmp_path / "out").manifest == first.manifest
+    assert not (tmp_path / "out" / ".work").exists()
