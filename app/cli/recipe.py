@@ -9,8 +9,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -72,25 +70,10 @@ def _from_export(folder: Path, path: Path, workspace: Path | None, force: bool) 
     """Copy the export's recipe (and its assets) to `path`; an older export without one:
     the recipe of its manifest's predicate, unless it was an explicit id list."""
     from indexing.exports.export_recipe import RECIPE_FILE
-    from indexing.recipes import assets_dir, read_recipe, write_recipe
+    from indexing.recipes.files import copy_recipe
 
     if (folder / RECIPE_FILE).is_file():
-        source = folder / RECIPE_FILE
-        recipe = read_recipe(source)
-        old, new = assets_dir(source).name + "/", assets_dir(path).name + "/"
-
-        def moved(relative: str | None) -> str | None:
-            return new + relative[len(old):] if relative and relative.startswith(old) else relative
-
-        recipe = replace(recipe, ids=moved(recipe.ids), map=moved(recipe.map),
-                         labels=replace(recipe.labels, file=moved(recipe.labels.file)) if recipe.labels else None,
-                         classifiers=[replace(u, weights=moved(u.weights)) for u in recipe.classifiers])
-        assets = assets_dir(source)
-
-        def copy_assets(target: Path) -> None:
-            shutil.copytree(assets, target, dirs_exist_ok=True)
-
-        return write_recipe(recipe, path, copy_assets if assets.is_dir() else None, overwrite=force)
+        return copy_recipe(folder / RECIPE_FILE, path, overwrite=force)
     return _from_manifest(folder, path, workspace, force)
 
 

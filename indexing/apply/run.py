@@ -37,7 +37,7 @@ from indexing.apply.steps import IDS_REASON, IDS_STEP, CompiledStep, compile_ste
 from indexing.apply.work import LOWEST, WORK, SeenIds, Task, WorkFolder
 from indexing.errors import RecipeError
 from indexing.progress import Quiet, Reporter
-from indexing.recipes.files import assets_dir, read_recipe, recipe_hash
+from indexing.recipes.files import copy_recipe, read_recipe, recipe_hash
 
 MANIFEST_VERSION = 1
 
@@ -168,7 +168,7 @@ def _run(recipe, path, sources, out, limit, sample, seed, dry_run, chunk_size, d
         files = write(work, tasks, steps, decisions, groups, keep, recipe.output, schema, progress)
         manifest.update(format=recipe.output.format, columns=schema.names, shard_rows=recipe.output.shard_rows,
                         files=files)
-        _copy_recipe(path, out)
+        copy_recipe(path, out / "recipe.yaml", overwrite=True)  # OUT says how it was made
         manifest["seconds"] = round(time.perf_counter() - started, 3)
         finish(work, manifest)
     finally:
@@ -248,40 +248,3 @@ def _manifest(recipe, path, planned, work, tasks, decisions, out, options: dict,
         "budget": decisions.budget,
         "seconds": round(time.perf_counter() - started, 3),
     }
-
-
-def _copy_recipe(path: Path, out: Path) -> None:
-    """The recipe beside the output (as `recipe.yaml` + `recipe.assets/`), so OUT says how it was made."""
-    from indexing.recipes.files import write_recipe
-
-    recipe = read_recipe(path)
-    source_assets = assets_dir(path)
-    target = out / "recipe.yaml"
-    for leftover in out.glob(f".{assets_dir(target).name}.*"):  # of a copy a kill interrupted
-        shutil.rmtree(leftover, ignore_errors=True)
-
-    def make_assets(folder: Path) -> None:
-        if source_assets.is_dir():
-            shutil.copytree(source_assets, folder, dirs_exist_ok=True)
-
-    relocated = _relocate(recipe, path, target)
-    write_recipe(relocated, target, make_assets if source_assets.is_dir() else None, overwrite=True)
-
-
-def _relocate(recipe, old: Path, new: Path):
-    """The recipe with its asset paths pointing into `new`'s assets folder."""
-    from dataclasses import replace
-
-    old_prefix, new_prefix = assets_dir(old).name + "/", assets_dir(new).name + "/"
-
-    def moved(relative: str | None) -> str | None:
-        if relative is None:
-            return None
-        return new_prefix + relative[len(old_prefix):] if relative.startswith(old_prefix) else relative
-
-    return replace(
-        recipe,
-        classifiers=[replace(u, weights=moved(u.weights)) for u in recipe.classifiers],
-        labels=replace(recipe.labels, file=moved(recipe.labels.file)) if recipe.labels else None,
-        ids=moved(recipe.ids), map=moved(recipe.map),
-    )

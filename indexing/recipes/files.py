@@ -96,6 +96,36 @@ def resolve(recipe_path: str | Path, relative: str) -> Path:
     return Path(recipe_path).parent / relative
 
 
+def map_assets(recipe: Recipe, moved: Callable[[str], str]) -> Recipe:
+    """The recipe with `moved` applied to every asset path it names."""
+    from dataclasses import replace
+
+    return replace(
+        recipe,
+        classifiers=[replace(u, weights=moved(u.weights)) for u in recipe.classifiers],
+        labels=replace(recipe.labels, file=moved(recipe.labels.file)) if recipe.labels else None,
+        ids=moved(recipe.ids) if recipe.ids else None,
+        map=moved(recipe.map) if recipe.map else None,
+    )
+
+
+def copy_recipe(source: str | Path, target: str | Path, overwrite: bool = False) -> Path:
+    """The recipe at `source`, with its assets, written to `target` (its asset paths renamed
+    to `target`'s assets folder); leftovers of a copy a kill interrupted are removed first."""
+    source, target = Path(source), Path(target)
+    old, new = assets_dir(source).name + "/", assets_dir(target).name + "/"
+    recipe = map_assets(read_recipe(source),
+                        lambda relative: new + relative[len(old):] if relative.startswith(old) else relative)
+    for leftover in target.parent.glob(f".{assets_dir(target).name}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    assets = assets_dir(source)
+
+    def copy_assets(folder: Path) -> None:
+        shutil.copytree(assets, folder, dirs_exist_ok=True)
+
+    return write_recipe(recipe, target, copy_assets if assets.is_dir() else None, overwrite=overwrite)
+
+
 def recipe_hash(path: str | Path) -> str:
     """sha256 of the recipe file and every file of its assets (by relative path): what a
     manifest records, so two outputs say whether the same curation made them."""

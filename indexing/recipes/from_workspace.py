@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
@@ -28,7 +27,7 @@ import pyarrow.parquet as pq
 
 from indexing import __version__
 from indexing.errors import NotIndexedError, RecipeError
-from indexing.recipes.files import assets_dir, write_recipe
+from indexing.recipes.files import assets_dir, map_assets, write_recipe
 from indexing.recipes.recipe import Budget, ClassifierUse, Dedup, Labels, Model, Output, Reading, Recipe, Step
 from indexing.workspace.owned_columns import is_owned
 from indexing.workspace.sql import conjuncts
@@ -214,13 +213,7 @@ def _write_map(workspace, path: Path) -> None:
 def with_assets_paths(recipe: Recipe, path: Path) -> Recipe:
     """The recipe with its asset paths relative to `path`'s folder (`NAME.assets/...`)."""
     prefix = assets_dir(path).name + "/"
-    return replace(
-        recipe,
-        classifiers=[replace(u, weights=prefix + u.weights) for u in recipe.classifiers],
-        labels=replace(recipe.labels, file=prefix + recipe.labels.file) if recipe.labels else None,
-        ids=prefix + recipe.ids if recipe.ids else None,
-        map=prefix + recipe.map if recipe.map else None,
-    )
+    return map_assets(recipe, lambda relative: prefix + relative)
 
 
 def save_recipe(workspace, path: str | Path, *, where: str | None = None, ids: Sequence[str] | None = None,
