@@ -222,7 +222,7 @@ def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: st
         before = workspace.store.count()
         rows = ingest_sources(workspace, embedder, [str(s) for s in sources], options, report, progress)
         for stage in PASS:
-            if rows != before or stage not in workspace.state.stages:
+            if rows != before or not stage_done(workspace, stage, rows):  # a killed run may have stored them all
                 _record(workspace, stage, rows, report.seconds.get(stage, 0.0))
         if rows:
             _build(workspace, rows, clusters, remap, report, progress)
