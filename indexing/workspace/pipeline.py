@@ -37,6 +37,7 @@ from indexing.ingest.ingest import IndexReport, Ingest, IngestOptions
 from indexing.progress import Quiet, Reporter
 from indexing.vectors.clustering import choose_k, keywords, kmeans
 from indexing.vectors.embedder import Embedder
+from indexing.vectors.loading import BackgroundModel
 from indexing.vectors.placement import PLACED, MapPlacer, count_cluster_sizes, place_missing
 from indexing.vectors.projection import project
 from indexing.vectors.stored import read_vectors
@@ -217,10 +218,13 @@ def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: st
     progress = progress or Quiet()
     report = IndexReport()
     with writer_lock(workspace.root):
-        embedder = _timed(report, "load model", workspace.embedder, device, batch_size)
-        check_model(workspace, embedder)
+        model = BackgroundModel(lambda: workspace.embedder(device, batch_size),
+                                lambda embedder: check_model(workspace, embedder))
+        report.timed("load model", 0.0)  # first in the summary, as the first thing started
         before = workspace.store.count()
-        rows = ingest_sources(workspace, embedder, [str(s) for s in sources], options, report, progress)
+        rows = ingest_sources(workspace, model, [str(s) for s in sources], options, report, progress)
+        model.result()  # loaded and checked even when no record needed it
+        report.timed("load model", model.seconds)
         for stage in PASS:
             if rows != before or not stage_done(workspace, stage, rows):  # a killed run may have stored them all
                 _record(workspace, stage, rows, report.seconds.get(stage, 0.0))
