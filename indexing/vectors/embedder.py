@@ -12,9 +12,13 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
+
+from indexing.vectors.batched import encode_batches
+from indexing.vectors.devices import torch_device
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
@@ -34,11 +38,8 @@ class Embedder(Protocol):
 
 
 def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    """"auto" -> "cuda" when torch sees a GPU (and LOUPE_DEVICE is not "cpu"), else "cpu"."""
+    return torch_device(device)
 
 
 def token_batches(
@@ -61,7 +62,8 @@ def token_batches(
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model with token-budget batching."""
+    """A sentence-transformers model with token-budget batching, fp16 on CUDA, and the
+    tokenisation of the next batches overlapped with the model (`overlap`)."""
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class SentenceTransformerEmbedder:
         device: str = "auto",
         batch_size: int | None = None,
         batch_tokens: int | None = None,
+        overlap: bool = True,
     ):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -97,6 +100,11 @@ class SentenceTransformerEmbedder:
         self.dimension = int(dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.tokenizer = self.model.tokenizer
+        self.overlap = overlap
+        # One tokenizer, used from two threads (token counts in the ingest's prefetch, the next
+        # batches in encode's): the Rust tokenizer refuses concurrent calls that change its
+        # padding settings ("Already borrowed"), so calls take turns.
+        self._tokenizer_turn = threading.Lock()
         # Texts and padded tokens per forward pass. On this 2-core CPU, 32 texts and
         # 8,192 tokens measured fastest; a GPU wants far more work per launch.
         on_gpu = self.device.startswith("cuda")
@@ -120,12 +128,13 @@ class SentenceTransformerEmbedder:
         return self._fingerprint
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        encoded = self.tokenizer(
-            list(texts),
-            add_special_tokens=False,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )
+        with self._tokenizer_turn:
+            encoded = self.tokenizer(
+                list(texts),
+                add_special_tokens=False,
+                return_attention_mask=False,
+                return_token_type_ids=False,
+            )
         return [len(ids) for ids in encoded["input_ids"]]
 
     def encode(
@@ -136,25 +145,34 @@ class SentenceTransformerEmbedder:
     ) -> np.ndarray:
         """Normalised float32 vectors in the order of `texts`; `advance(n)` after each batch."""
         texts = list(texts)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, self.dimension), dtype=np.float32)
         tokens = tokens if tokens is not None else self.count_tokens(texts)
         padded = [min(t + 2, self.max_tokens) for t in tokens]  # + [CLS] and [SEP]
         import torch
-        from sentence_transformers.util import batch_to_device
+
+        device = self.model.device
+        on_gpu = device.type == "cuda"
 
         # The model's own forward on batches we formed: `encode` would sort and batch
         # again by characters, which is exactly what token batching replaces.
-        with torch.inference_mode():
-            for batch in token_batches(padded, self.batch_size, self.batch_tokens):
+        def prepare(batch):
+            with self._tokenizer_turn:
                 features = self.model.preprocess([texts[i] for i in batch])
-                features = batch_to_device(features, self.model.device)
-                vectors = self.model(features)["sentence_embedding"]
-                vectors = torch.nn.functional.normalize(vectors.float(), dim=1)
-                out[batch] = vectors.cpu().numpy()
-                advance(len(batch))
-        return out
+            if on_gpu:  # page-locked, so the copy to the GPU is asynchronous
+                features = {k: v.pin_memory() if torch.is_tensor(v) else v for k, v in features.items()}
+            return features
+
+        def forward(features):
+            features = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+                        for k, v in features.items()}
+            vectors = self.model(features)["sentence_embedding"]
+            return torch.nn.functional.normalize(vectors.float(), dim=1)
+
+        with torch.inference_mode():
+            return encode_batches(len(texts), self.dimension,
+                                  token_batches(padded, self.batch_size, self.batch_tokens),
+                                  prepare, forward, lambda v: v.cpu().numpy(), self.overlap, advance)
 
 
 class HashEmbedder:
