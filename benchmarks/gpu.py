@@ -29,7 +29,8 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# TOKENIZERS_PARALLELISM is left as Loupe's command line leaves it (the tokenizer's own threads
+# on), on both sides: on a GPU, tokenising is a large part of the time.
 
 import argparse
 import contextlib

@@ -17,7 +17,7 @@ import numpy as np
 
 from indexing.ingest.prefetch import prefetch
 
-AHEAD = 2  # batches prepared ahead of the model
+AHEAD = 4  # batches prepared ahead of the model (a few: tokenising time varies with length)
 
 
 def encode_batches(
