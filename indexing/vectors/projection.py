@@ -31,11 +31,11 @@ def _cuml_umap():
         return None
 
     def make(n: int, **params):
-        import inspect
-
-        if "build_algo" in inspect.signature(UMAP.__init__).parameters:  # cuML >= 24.06
-            params["build_algo"] = "nn_descent" if n >= NN_DESCENT_FROM else "brute_force_knn"
-        return UMAP(output_type="numpy", **params)
+        algo = "nn_descent" if n >= NN_DESCENT_FROM else "brute_force_knn"
+        try:
+            return UMAP(output_type="numpy", build_algo=algo, **params)
+        except TypeError:  # cuML before 24.06 has no build_algo (and always builds exactly)
+            return UMAP(output_type="numpy", **params)
 
     return make
 

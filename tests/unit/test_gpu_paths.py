@@ -309,6 +309,13 @@ def test_cuml_umap_only_with_a_gpu(fake_cuml, gpus, monkeypatch):
     assert fake_cuml == [{"n_neighbors": 15, "output_type": "numpy", "build_algo": "brute_force_knn"},
                          {"n_neighbors": 15, "output_type": "numpy", "build_algo": "nn_descent"}]
 
+    class Older:  # a cuML before 24.06: no build_algo, still a UMAP
+        def __init__(self, *, n_neighbors=15, output_type=None):
+            self.made = (n_neighbors, output_type)
+
+    monkeypatch.setattr(sys.modules["cuml.manifold"], "UMAP", Older)
+    assert projection._cuml_umap()(projection.NN_DESCENT_FROM, n_neighbors=15).made == (15, "numpy")
+
 
 def test_cuml_projection_shape_and_dtype_and_its_large_n_path(fake_cuml, gpus, monkeypatch):
     gpus(1)
