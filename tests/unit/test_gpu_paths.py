@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from indexing.curate.dedup import semantic
+from indexing.curate.dedup.groups import groups_from_pairs
 from indexing.vectors import batched, clustering, devices, projection, vector_index
 from indexing.vectors.embedder import HashEmbedder, resolve_device, token_batches
 
@@ -247,8 +248,19 @@ def test_search_pairs_equal_the_product_pairs(first_k, max_k):
     assert len(expected) > 150 * 149 // 2  # the block of copies is in it
     got = semantic.search_pairs(x, threshold, faiss.IndexFlatIP, first_k=first_k, max_k=max_k)
     assert (got[:, 0] < got[:, 1]).all()
+    np.testing.assert_array_equal(groups_from_pairs(len(x), [got]),
+                                  groups_from_pairs(len(x), [semantic.close_pairs(x, threshold)]))
     if len(got) <= 4 * len(x):  # else compressed to star edges: same components, fewer pairs
         assert pair_set(got) == expected
+
+
+def test_search_pairs_of_a_cluster_full_of_copies_keep_few_edges():
+    x = near_copies(1_000)
+    x[:400] = x[0]  # 79,800 close pairs among 1,000 rows: compressed to what connects them
+    got = semantic.search_pairs(x, 0.97, faiss.IndexFlatIP)
+    assert len(got) <= 4 * len(x) + 1_024
+    np.testing.assert_array_equal(groups_from_pairs(len(x), [got]),
+                                  groups_from_pairs(len(x), [semantic.close_pairs(x, 0.97)]))
 
 
 def test_semantic_groups_through_the_search_path_equal_the_product_path(gpus, monkeypatch):
