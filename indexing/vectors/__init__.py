@@ -1,6 +1,8 @@
 """Vectors: the embeddings and what is built from them.
 
 - embedder.py      texts -> normalised vectors (sentence-transformers), token counts
+- batched.py       a model over batches, tokenising ahead of it and fetching one batch behind
+- devices.py       GPU or CPU: the one choice every GPU path asks (LOUPE_DEVICE=cpu forces the CPU)
 - stored.py        the stored `docs.vector` column as a float32 matrix (one reader for all)
 - vector_index.py  the FAISS index over `docs.vector`, with its row-id mapping
 - projection.py    the 2D map (UMAP) into `x`, `y`

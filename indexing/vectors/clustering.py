@@ -13,7 +13,7 @@ from typing import Sequence
 from indexing.vectors.faiss_lib import faiss
 import numpy as np
 
-from indexing.vectors.vector_index import gpu_count
+from indexing.vectors import devices
 
 KEYWORDS_PER_CLUSTER = 8
 KEYWORD_TEXT_CHARS = 2_000  # enough text per document to characterise a topic
@@ -41,7 +41,8 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 42) -> np.ndarray:
     from sklearn.cluster import kmeans_plusplus  # here, not at import (see keywords)
 
     start, _ = kmeans_plusplus(sample, k, random_state=seed)
-    model = faiss.Kmeans(dim, k, niter=20, seed=seed, spherical=True, gpu=bool(gpu_count()),
+    # gpu=True: faiss.Kmeans trains and assigns on every GPU it sees; False: on the host.
+    model = faiss.Kmeans(dim, k, niter=20, seed=seed, spherical=True, gpu=devices.use_gpu(),
                          verbose=False, min_points_per_centroid=1)
     model.train(x, init_centroids=np.ascontiguousarray(start, dtype=np.float32))
     _, assignment = model.index.search(x, 1)

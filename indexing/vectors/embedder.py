@@ -16,6 +16,9 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
+from indexing.vectors.batched import encode_batches
+from indexing.vectors.devices import torch_device
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 HASH_PREFIX = "hash:"
@@ -34,11 +37,8 @@ class Embedder(Protocol):
 
 
 def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    """"auto" -> "cuda" when torch sees a GPU (and LOUPE_DEVICE is not "cpu"), else "cpu"."""
+    return torch_device(device)
 
 
 def token_batches(
@@ -61,7 +61,8 @@ def token_batches(
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model with token-budget batching."""
+    """A sentence-transformers model with token-budget batching, fp16 on CUDA, and the
+    tokenisation of the next batches overlapped with the model (`overlap`)."""
 
     def __init__(
         self,
@@ -69,6 +70,7 @@ class SentenceTransformerEmbedder:
         device: str = "auto",
         batch_size: int | None = None,
         batch_tokens: int | None = None,
+        overlap: bool = True,
     ):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -97,6 +99,12 @@ class SentenceTransformerEmbedder:
         self.dimension = int(dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.tokenizer = self.model.tokenizer
+        self.overlap = overlap
+        # Token counts (the ingest's reading thread) use a copy of the tokenizer: the Rust
+        # tokenizer refuses a call that changes its truncation while another thread uses it
+        # ("Already borrowed"), and counting turns truncation off where embedding turns it on.
+        # Every encode call (the next batches in encode's thread, concurrent searches in the
+        # app) asks for the same truncation, so they change nothing and may share it.
         self._counter = _counting_copy(self.tokenizer)
         # Texts and padded tokens per forward pass. On this 2-core CPU, 32 texts and
         # 8,192 tokens measured fastest; a GPU wants far more work per launch.
@@ -121,7 +129,7 @@ class SentenceTransformerEmbedder:
         return self._fingerprint
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if self._counter is None:  # a slow (Python) tokenizer: no Rust object to share
+        if self._counter is None:  # a slow (Python) tokenizer: no Rust object to copy
             encoded = self.tokenizer(list(texts), add_special_tokens=False, return_attention_mask=False,
                                      return_token_type_ids=False)
             return [len(ids) for ids in encoded["input_ids"]]
@@ -135,25 +143,33 @@ class SentenceTransformerEmbedder:
     ) -> np.ndarray:
         """Normalised float32 vectors in the order of `texts`; `advance(n)` after each batch."""
         texts = list(texts)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, self.dimension), dtype=np.float32)
         tokens = tokens if tokens is not None else self.count_tokens(texts)
         padded = [min(t + 2, self.max_tokens) for t in tokens]  # + [CLS] and [SEP]
         import torch
-        from sentence_transformers.util import batch_to_device
+
+        device = self.model.device
+        on_gpu = device.type == "cuda"
 
         # The model's own forward on batches we formed: `encode` would sort and batch
         # again by characters, which is exactly what token batching replaces.
+        def prepare(batch):
+            features = self.model.preprocess([texts[i] for i in batch])
+            if on_gpu:  # page-locked, so the copy to the GPU is asynchronous
+                features = {k: v.pin_memory() if torch.is_tensor(v) else v for k, v in features.items()}
+            return features
+
+        def forward(features):
+            features = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+                        for k, v in features.items()}
+            vectors = self.model(features)["sentence_embedding"]
+            return torch.nn.functional.normalize(vectors.float(), dim=1)
+
         with torch.inference_mode():
-            for batch in token_batches(padded, self.batch_size, self.batch_tokens):
-                features = self.model.preprocess([texts[i] for i in batch])
-                features = batch_to_device(features, self.model.device)
-                vectors = self.model(features)["sentence_embedding"]
-                vectors = torch.nn.functional.normalize(vectors.float(), dim=1)
-                out[batch] = vectors.cpu().numpy()
-                advance(len(batch))
-        return out
+            return encode_batches(len(texts), self.dimension,
+                                  token_batches(padded, self.batch_size, self.batch_tokens),
+                                  prepare, forward, lambda v: v.cpu().numpy(), self.overlap, advance)
 
 
 def _counting_copy(tokenizer):

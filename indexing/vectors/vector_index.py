@@ -5,7 +5,8 @@ EXACT_MAX_ROWS an exact inner-product index is used: no build time, perfect reca
 and a query over 200k x 384 floats is ~77M multiply-adds, a few tens of
 milliseconds on two cores. Above it, HNSW (M=32, efSearch=64 measured recall@10 of
 0.96 on 100k x 384 at 0.3 ms a query), or IVF-Flat built on the GPU when faiss
-sees one.
+sees one. On a GPU, a loaded flat or IVF index is also searched there (a copy; the
+host index stays for filtered searches, which GPU indexes do not take).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from indexing.vectors import devices
+from indexing.vectors.devices import gpu_count  # noqa: F401 - kept importable from here
 from indexing.workspace.atomic import atomic_write_text, fsync_tree
 
 EXACT_MAX_ROWS = 200_000
@@ -29,23 +32,22 @@ HNSW_EF_SEARCH = 64
 CURRENT = "current.json"
 
 
-def gpu_count() -> int:
-    return faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
-
-
-def _build(vectors: np.ndarray) -> tuple[faiss.Index, str]:
+def _build(vectors: np.ndarray, gpu: bool | None = None) -> tuple[faiss.Index, str]:
+    """The index for `vectors` and its kind; `gpu` (default: whether there is one) picks
+    IVF-Flat trained on the GPU over HNSW above EXACT_MAX_ROWS. On the CPU twin
+    (`gpu=True` without one) the same IVF code runs on the host."""
     n, dim = vectors.shape
     if n <= EXACT_MAX_ROWS:
         index = faiss.IndexFlatIP(dim)
         index.add(vectors)
         return index, "flat"
-    if gpu_count():
+    if devices.use_gpu() if gpu is None else gpu:
         nlist = int(4 * np.sqrt(n))
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        gpu = faiss.index_cpu_to_all_gpus(index)
-        gpu.train(vectors)
-        gpu.add(vectors)
-        return faiss.index_gpu_to_cpu(gpu), "ivf"
+        placed = devices.to_gpu(index)
+        placed.train(vectors)
+        placed.add(vectors)
+        return (index if placed is index else faiss.index_gpu_to_cpu(placed)), "ivf"
     index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = 80
     index.add(vectors)
@@ -79,6 +81,7 @@ class VectorIndex:
     index: faiss.Index
     ids: list[str]
     meta: dict
+    gpu: object = None  # a GPU copy of `index` for unfiltered searches, when there is a GPU
 
     @classmethod
     def load(cls, root: Path) -> "VectorIndex":
@@ -90,10 +93,11 @@ class VectorIndex:
             index.hnsw.efSearch = HNSW_EF_SEARCH
         elif isinstance(index, faiss.IndexIVF):
             index.nprobe = 32
-        if gpu_count() and not isinstance(index, faiss.IndexHNSW):
-            index = faiss.index_cpu_to_all_gpus(index)
+        gpu = None
+        if devices.use_gpu() and not isinstance(index, faiss.IndexHNSW):
+            gpu = devices.to_gpu(index)
         ids = pq.read_table(target / "ids.parquet").column("id").to_pylist()
-        return cls(index, ids, meta)
+        return cls(index, ids, meta, gpu)
 
     @property
     def positions(self) -> dict[str, int]:
@@ -111,7 +115,7 @@ class VectorIndex:
         """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if allowed is None:
-            return self.index.search(queries, k)
+            return (self.index if self.gpu is None else self.gpu).search(queries, k)
         allowed = np.asarray(allowed, dtype=np.int64)
         if len(allowed) <= 50_000:
             return self._exact_subset(queries, k, allowed)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from indexing.vectors import clustering, vector_index
+from indexing.vectors import clustering
 from indexing.vectors.clustering import choose_k, keywords, kmeans
 
 
@@ -34,8 +34,7 @@ def blobs(k: int, per: int, dim: int, seed: int):
 
 @pytest.fixture(autouse=True)
 def no_gpu(monkeypatch):
-    monkeypatch.setattr(clustering, "gpu_count", lambda: 0)
-    monkeypatch.setattr(vector_index, "gpu_count", lambda: 0)
+    monkeypatch.setenv("LOUPE_DEVICE", "cpu")  # the CPU side of indexing.vectors.devices
 
 
 def test_kmeans_recovers_blobs():

@@ -31,7 +31,7 @@ def exact_top(queries: np.ndarray, vectors: np.ndarray, k: int, allowed=None):
 @pytest.fixture(autouse=True)
 def no_gpu(monkeypatch):
     # The kind chosen must not depend on whether this machine's faiss sees a GPU.
-    monkeypatch.setattr(vector_index, "gpu_count", lambda: 0)
+    monkeypatch.setenv("LOUPE_DEVICE", "cpu")
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def hnsw(tmp_path_factory):
     vectors = unit_vectors(3_000, 32, seed=5)
     mp = pytest.MonkeyPatch()
     mp.setattr(vector_index, "EXACT_MAX_ROWS", 100)
-    mp.setattr(vector_index, "gpu_count", lambda: 0)
+    mp.setenv("LOUPE_DEVICE", "cpu")
     try:
         meta = build_index(root, vectors, [f"h{i}" for i in range(3_000)])
     finally:
