@@ -1,0 +1,58 @@
+"""Starting or attaching Ray for one run, and how many workers embed on it.
+
+`address=None` starts a local Ray (the CPUs given, or all) for the run and stops it after;
+"auto" or "ray://host:port" attaches to a running cluster and leaves it running. A Ray
+already started in this process (a notebook, the tests) is used as it is.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from indexing.errors import DependencyMissing
+
+INSTALL = ("the Ray engine needs Ray, which is not installed: `make setup EXTRAS=cpu,ray` "
+           "(or `pip install 'loupe[ray]'`), on every node of the cluster")
+
+
+def ray_module():
+    """The `ray` module, or DependencyMissing that says how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise DependencyMissing(INSTALL) from None
+    return ray
+
+
+@contextmanager
+def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[object]:
+    ray = ray_module()
+    if ray.is_initialized():
+        yield ray
+        return
+    options = dict(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    if address is None:
+        ray.init(num_cpus=num_cpus, **options)
+    else:
+        ray.init(address=address, **options)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def worker_shape(ray, device: str = "auto") -> tuple[int, dict]:
+    """How many model actors, and each one's resources: one GPU each where the cluster has
+    GPUs (and `device` allows), else one CPU each, leaving one CPU for the tasks."""
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    if gpus and device != "cpu":
+        return gpus, {"num_cpus": 1, "num_gpus": 1}
+    cpus = int(resources.get("CPU", 1))
+    return max(1, cpus - 1), {"num_cpus": 1}
+
+
+def window(actors: int) -> int:
+    """Chunks in flight: enough to keep every actor busy while the driver commits in order."""
+    return 2 * actors + 2
