@@ -8,6 +8,7 @@ here because it is what makes embedding fast on mixed-length corpora.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -96,7 +97,10 @@ class SentenceTransformerEmbedder:
         )
         self.dimension = int(dimension())
         self.max_tokens = int(self.model.max_seq_length)
-        self.tokenizer = self.model.tokenizer
+        # Its own copy: ingest counts the next chunk's tokens in a thread while the model's
+        # tokenizer prepares this chunk's batches, and a shared Rust tokenizer raises
+        # "Already borrowed" when one thread sets truncation while the other encodes.
+        self.tokenizer = copy.deepcopy(self.model.tokenizer)
         # Texts and padded tokens per forward pass. On this 2-core CPU, 32 texts and
         # 8,192 tokens measured fastest; a GPU wants far more work per launch.
         on_gpu = self.device.startswith("cuda")
