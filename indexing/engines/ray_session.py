@@ -7,6 +7,8 @@ already started in this process (a notebook, the tests) is used as it is.
 
 from __future__ import annotations
 
+import logging
+import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -31,11 +33,15 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     if ray.is_initialized():
         yield ray
         return
-    options = dict(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    if address is None:
-        ray.init(num_cpus=num_cpus, **options)
-    else:
-        ray.init(address=address, **options)
+    options = dict(include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+                   logging_level=logging.ERROR)  # Ray's start-up notes are not the user's business
+    with warnings.catch_warnings():
+        # Ray starts its processes with fork + exec, which lancedb warns about for any fork
+        warnings.filterwarnings("ignore", message="lancedb fork support", category=RuntimeWarning)
+        if address is None:
+            ray.init(num_cpus=num_cpus, **options)
+        else:
+            ray.init(address=address, **options)
     try:
         yield ray
     finally:
