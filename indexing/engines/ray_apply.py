@@ -30,7 +30,7 @@ from indexing.apply.output import prepare_task
 from indexing.apply.reading import chunks
 from indexing.apply.run import finish_scored, start_pass_one, task_of
 from indexing.apply.work import SeenIds, WorkFolder, write_scored_file
-from indexing.engines.ray_session import ray_session, window, worker_shape
+from indexing.engines.ray_session import TASK_CPUS, ray_session, window, worker_shape
 from indexing.progress import Reporter
 
 
@@ -114,7 +114,7 @@ class RayApply:
         """Each task's (kept, removed) tables made by the actors of pass 1 (or, when pass 1 had
         nothing left to do, by Ray tasks), yielded in task order."""
         ray = self.ray
-        prepares = [a.prepare.remote for a in self.actors] or [ray.remote(num_cpus=1)(prepare_task).remote]
+        prepares = [a.prepare.remote for a in self.actors] or [ray.remote(num_cpus=TASK_CPUS)(prepare_task).remote]
         steps_ref, schema_ref = ray.put(steps), ray.put(schema)
         flight: deque = deque()
         for number, task in enumerate(tasks):

@@ -26,7 +26,7 @@ from collections import deque
 import numpy as np
 import pyarrow as pa
 
-from indexing.engines.ray_session import ray_session, window, worker_shape
+from indexing.engines.ray_session import TASK_CPUS, ray_session, window, worker_shape
 from indexing.ingest.ingest import Ingest, _Chunk, stored_columns, to_batch
 from indexing.ingest.prefetch import prefetch
 from indexing.signals.basic import TOKENS
@@ -83,9 +83,11 @@ class RayIngest(Ingest):
             count, resources = worker_shape(ray, self.device)
             actor = ray.remote(**resources)(EmbedWorker)
             self._actors = [actor.remote(self.embedder.name, self.device, self.batch_size) for _ in range(count)]
-            self._signals = ray.remote(num_cpus=1)(chunk_signals)
+            self._signals = ray.remote(num_cpus=TASK_CPUS)(chunk_signals)
             self._write = ray.remote(num_cpus=0)(write_fragment)
             self._ray, self._window, self._turn = ray, window(count), 0
+            self.report.notes.append(f"the pass over the records ran on Ray: {count} model actor(s), "
+                                     f"{resources.get('num_gpus', 0)} GPU each")
             try:
                 super().run(paths)
             finally:

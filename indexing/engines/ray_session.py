@@ -48,15 +48,20 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         ray.shutdown()
 
 
+# A chunk's signals, or its pass-2 tables: light next to the model, and never blocked by it.
+TASK_CPUS = 0.5
+
+
 def worker_shape(ray, device: str = "auto") -> tuple[int, dict]:
     """How many model actors, and each one's resources: one GPU each where the cluster has
-    GPUs (and `device` allows), else one CPU each, leaving one CPU for the tasks."""
+    GPUs (and `device` allows), else one CPU each, leaving one CPU for the tasks (on a
+    one-CPU cluster the actor and the tasks share it, or the tasks would wait forever)."""
     resources = ray.cluster_resources()
     gpus = int(resources.get("GPU", 0))
     if gpus and device != "cpu":
         return gpus, {"num_cpus": 1, "num_gpus": 1}
     cpus = int(resources.get("CPU", 1))
-    return max(1, cpus - 1), {"num_cpus": 1}
+    return max(1, cpus - 1), {"num_cpus": 1 if cpus >= 2 else TASK_CPUS}
 
 
 def window(actors: int) -> int:

@@ -1,4 +1,5 @@
-"""Without the `ray` extra, Loupe imports and the Ray engine says what to install."""
+"""Without the `ray` extra, Loupe imports and the Ray engine says what to install; the shape
+of the model actors on a cluster with and without GPUs."""
 
 from __future__ import annotations
 
@@ -49,3 +50,20 @@ def test_the_cli_says_it_without_a_traceback(no_ray, tmp_path):
                                       "--engine", "ray", "--quiet"])
     assert result.exit_code != 0
     assert "EXTRAS=cpu,ray" in result.output and "Traceback" not in result.output
+
+
+class _Cluster:
+    def __init__(self, **resources):
+        self.resources = resources
+
+    def cluster_resources(self):
+        return self.resources
+
+
+def test_one_actor_per_gpu_else_one_per_cpu_but_one():
+    from indexing.engines.ray_session import worker_shape
+
+    assert worker_shape(_Cluster(CPU=64.0, GPU=8.0)) == (8, {"num_cpus": 1, "num_gpus": 1})
+    assert worker_shape(_Cluster(CPU=64.0, GPU=8.0), device="cpu") == (63, {"num_cpus": 1})
+    assert worker_shape(_Cluster(CPU=2.0)) == (1, {"num_cpus": 1})
+    assert worker_shape(_Cluster(CPU=1.0)) == (1, {"num_cpus": 0.5})  # the tasks get the other half
