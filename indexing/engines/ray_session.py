@@ -12,7 +12,7 @@ import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
-from indexing.errors import DependencyMissing
+from indexing.errors import DependencyMissing, SettingError
 
 INSTALL = ("the Ray engine needs Ray, which is not installed: `make setup EXTRAS=cpu,ray` "
            "(or `pip install 'loupe[ray]'`), on every node of the cluster")
@@ -41,7 +41,13 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         if address is None:
             ray.init(num_cpus=num_cpus, **options)
         else:
-            ray.init(address=address, **options)
+            try:
+                ray.init(address=address, **options)
+            except (ConnectionError, ValueError, RuntimeError) as error:  # no cluster, or no Ray Client
+                raise SettingError(
+                    f"cannot attach to the Ray cluster at --address {address}: {error} Start it first "
+                    "(`ray start --head` on its head node), or leave --address out for a Ray on this machine"
+                ) from None
     try:
         yield ray
     finally:

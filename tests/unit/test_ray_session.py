@@ -3,7 +3,9 @@ of the model actors on a cluster with and without GPUs."""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +69,14 @@ def test_one_actor_per_gpu_else_one_per_cpu_but_one():
     assert worker_shape(_Cluster(CPU=64.0, GPU=8.0), device="cpu") == (63, {"num_cpus": 1})
     assert worker_shape(_Cluster(CPU=2.0)) == (1, {"num_cpus": 1})
     assert worker_shape(_Cluster(CPU=1.0)) == (1, {"num_cpus": 0.5})  # the tasks get the other half
+
+
+def test_an_address_with_no_cluster_says_so(tmp_path):
+    pytest.importorskip("ray")
+    if os.environ.get("RAY_ADDRESS") or Path("/tmp/ray/ray_current_cluster").exists():
+        pytest.skip("a Ray cluster is running on this machine: `auto` would attach to it")
+    from indexing.engines.ray_session import ray_session
+
+    with pytest.raises(SettingError, match="cannot attach to the Ray cluster at --address auto.*ray start --head"):
+        with ray_session("auto"):
+            pass
