@@ -16,7 +16,8 @@ $(BIN)/loupe: pyproject.toml
 	touch $@
 
 TORCH_VERSION ?= 2.13.0
-# one FAISS build: cpu (faiss-cpu), or gpu (faiss-gpu-cu12 and cuML, for a machine with CUDA 12)
+# one FAISS build: cpu (faiss-cpu), or gpu (faiss-gpu-cu12 and cuML, for a machine with CUDA 12);
+# add ray for the Ray engine (`--engine ray`): `make setup EXTRAS=cpu,ray`
 EXTRAS ?= cpu
 
 demo: setup

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from app.cli.common import QuietOption, cli, console, fails_on, progress
+from app.cli.common import AddressOption, EngineOption, QuietOption, cli, console, fails_on, progress
 from app.cli.terminal import Table
 
 
@@ -24,6 +24,8 @@ def apply_command(
     chunk_size: Optional[int] = typer.Option(None, "--chunk-size", min=1, help="Good records per chunk [default: "
                                              "1024, as loupe index]; the workspace's own gives identical vectors."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (for a recipe that embeds)."),
+    engine: str = EngineOption,
+    address: Optional[str] = AddressOption,
     quiet: bool = QuietOption,
 ) -> None:
     """Apply a recipe: kept documents in shards, removed ones under removed/ with their reason."""
@@ -38,7 +40,8 @@ def apply_command(
     with fails_on(disk=out or Path.cwd(), disk_note="stopped: {}; run the same command again to resume"):
         with progress(quiet) as reporter:
             result = apply_recipe(recipe, sources, out, limit=limit, sample=sample, seed=seed, dry_run=dry_run,
-                                  chunk_size=chunk_size, device=device, progress=reporter)
+                                  chunk_size=chunk_size, device=device, progress=reporter,
+                                  engine=engine, address=address)
     _summary(result.manifest, dry_run)
     if result.out is not None:
         console.print(f"wrote {result.out} (kept documents in part-*, removed ones with their reason in removed/)")

@@ -23,6 +23,10 @@ out = _console()
 
 WorkspaceOption = typer.Option(..., "--workspace", "-w", help="Workspace folder.")
 QuietOption = typer.Option(False, "--quiet", "-q", help="No progress bars.")
+EngineOption = typer.Option("local", "--engine", help="local (this process) or ray (the pass over the documents on "
+                            "a Ray cluster; install with `make setup EXTRAS=cpu,ray`).")
+AddressOption = typer.Option(None, "--address", help="With --engine ray: a running cluster (auto, ray://HOST:PORT) "
+                             "(none: a local Ray on this machine's CPUs).")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

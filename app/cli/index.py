@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from app.cli.common import QuietOption, WorkspaceOption, cli, console, fail, fails_on, out, progress
+from app.cli.common import AddressOption, EngineOption, QuietOption, WorkspaceOption, cli, console, fail, fails_on, out, progress
 from app.cli.terminal import Table, styled
 from indexing import IndexReport, Workspace
 from indexing.errors import IngestError
@@ -92,6 +92,8 @@ def index(
     quiet: bool = QuietOption,
     chunk_size: int = typer.Option(IngestOptions.chunk_size, min=1, help="Rows per LanceDB commit.", hidden=True),
     max_fields: int = typer.Option(IngestOptions.max_fields, min=1, help="Most source fields with a column of their own; the rest go to extra_fields (JSON)."),
+    engine: str = EngineOption,
+    address: Optional[str] = AddressOption,
 ) -> None:
     """Ingest, embed, index, map and cluster SOURCES into a workspace (resumable)."""
     if not sources and not (workspace / STATE_FILE).exists():
@@ -103,7 +105,7 @@ def index(
     ws = open_or_create(workspace, model, text_field, id_field)
     run_index(ws, sources or [], quiet, limit=limit, sample=sample, seed=seed, device=device,
               batch_size=batch_size, clusters=clusters, remap=remap, max_chars=max_chars, on_error=on_error,
-              chunk_size=chunk_size, max_fields=max_fields)
+              chunk_size=chunk_size, max_fields=max_fields, engine=engine, address=address)
 
 
 @cli.command()

@@ -37,11 +37,12 @@ class Decisions:
     budget: dict | None = None  # what the budget chose: tokens, docs, candidates, max_share, groups
 
 
-def with_dedup(table: pa.Table, groups: np.ndarray | None, keep: np.ndarray | None) -> pa.Table:
-    """`table` with `dup_group` and `dup_keep` from the global dedup, by `_pos`."""
+def with_dedup(table: pa.Table, groups: np.ndarray | None, keep: np.ndarray | None, offset: int = 0) -> pa.Table:
+    """`table` with `dup_group` and `dup_keep` from the global dedup, by `_pos` (the arrays
+    start at `_pos` `offset`: a worker gets only its task's slice)."""
     if groups is None:
         return table
-    positions = table["_pos"].to_numpy()
+    positions = table["_pos"].to_numpy() - offset
     found = groups[positions]
     return (table.append_column("dup_group", pa.array(found, pa.int64(), mask=found < 0))
             .append_column("dup_keep", pa.array(np.asarray(keep[positions]), pa.bool_())))

@@ -67,9 +67,51 @@ def _write(sink, table: pa.Table) -> None:
         sink.write(batch)
 
 
+def task_output(table: pa.Table, codes: np.ndarray, steps: list[CompiledStep], reasons: list[str],
+                schema: pa.Schema, removed: bool) -> tuple[pa.Table, pa.Table | None]:
+    """One task's kept rows and (when `removed`) its removed rows with reason and reason_value,
+    in the output's columns; `codes` are its documents' decisions (negative: kept)."""
+    kept = codes < 0
+    gone_batch = None
+    if removed and (~kept).any():
+        gone = table.filter(pa.array(~kept))
+        gone_codes = codes[~kept]
+        values = [""] * gone.num_rows
+        for code in np.unique(gone_codes).tolist():
+            if code < len(steps):
+                rows = np.flatnonzero(gone_codes == code)
+                shown = reason_values(gone.take(pa.array(rows)), steps[code])
+                for row, text in zip(rows.tolist(), shown):
+                    values[row] = text
+        gone_batch = _aligned(gone, schema)
+        gone_batch = gone_batch.append_column("reason", pa.array([reasons[c] for c in gone_codes.tolist()],
+                                                                 pa.string()))
+        gone_batch = gone_batch.append_column("reason_value", pa.array(values, pa.string()))
+    return _aligned(table.filter(pa.array(kept)), schema), gone_batch
+
+
+def prepare_task(path: Path, first: int, groups, keep, codes: np.ndarray, steps: list[CompiledStep],
+                 reasons: list[str], schema: pa.Schema, removed: bool) -> tuple[pa.Table, pa.Table | None]:
+    """`task_output` of the task scored at `path` whose documents start at `_pos` `first`; the
+    arrays are the task's own slices (any worker that sees OUT can do it)."""
+    table = with_dedup(pq.read_table(path), groups, keep, first)
+    return task_output(table, codes, steps, reasons, schema, removed)
+
+
+def local_outputs(work: WorkFolder, tasks, steps, decisions: Decisions, groups, keep, schema: pa.Schema,
+                  removed: bool):
+    """Each task's (kept, removed) tables, in task order, made here."""
+    for task in tasks:
+        table = with_dedup(pq.read_table(work.scored_path(task.name)), groups, keep)
+        codes = np.asarray(decisions.reason[table["_pos"].to_numpy()])
+        yield task_output(table, codes, steps, decisions.reasons, schema, removed)
+
+
 def write(work: WorkFolder, tasks, steps: list[CompiledStep], decisions: Decisions, groups, keep, output: Output,
-          schema: pa.Schema, progress: Reporter) -> list[dict]:
-    """Every kept and removed document into OUT/.work/output; returns the files made."""
+          schema: pa.Schema, progress: Reporter, outputs=local_outputs) -> list[dict]:
+    """Every kept and removed document into OUT/.work/output; returns the files made. The
+    shards are written here in task order; `outputs` makes each task's tables (here, or on
+    an engine's workers: indexing.engines.ray_apply)."""
     folder = work.output_dir()
     shutil.rmtree(folder, ignore_errors=True)
     scratch = work.root / "scratch"
@@ -79,31 +121,14 @@ def write(work: WorkFolder, tasks, steps: list[CompiledStep], decisions: Decisio
     kept_sink = open_writer(output.format, folder, "", schema, output.shard_rows, scratch / "kept.arrow")
     removed_sink = (open_writer(output.format, folder / REMOVED_DIR, f"{REMOVED_DIR}/", removed_schema,
                                 output.shard_rows, scratch / "removed.arrow") if output.removed else None)
-    texts = decisions.reasons
+    written = [t for t in tasks if t.rows]
     try:
         with progress.stage("write", sum(t.rows for t in tasks)) as advance:
-            for task in tasks:
-                if task.rows == 0:
-                    continue
-                table = with_dedup(pq.read_table(work.scored_path(task.name)), groups, keep)
-                codes = np.asarray(decisions.reason[table["_pos"].to_numpy()])
-                kept = codes < 0
-                _write(kept_sink, _aligned(table.filter(pa.array(kept)), schema))
-                if removed_sink is not None and (~kept).any():
-                    gone = table.filter(pa.array(~kept))
-                    gone_codes = codes[~kept]
-                    values = [""] * gone.num_rows
-                    for code in np.unique(gone_codes).tolist():
-                        if code < len(steps):
-                            rows = np.flatnonzero(gone_codes == code)
-                            shown = reason_values(gone.take(pa.array(rows)), steps[code])
-                            for row, text in zip(rows.tolist(), shown):
-                                values[row] = text
-                    batch = _aligned(gone, schema)
-                    batch = batch.append_column("reason", pa.array([texts[c] for c in gone_codes.tolist()],
-                                                                   pa.string()))
-                    batch = batch.append_column("reason_value", pa.array(values, pa.string()))
-                    _write(removed_sink, batch)
+            made = outputs(work, written, steps, decisions, groups, keep, schema, removed_sink is not None)
+            for task, (kept, gone) in zip(written, made):
+                _write(kept_sink, kept)
+                if gone is not None:
+                    _write(removed_sink, gone)
                 advance(task.rows)
         files = kept_sink.close()
         if removed_sink is not None:

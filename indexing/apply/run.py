@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from indexing import __version__
 from indexing.apply.decide import FAILED, decide
 from indexing.apply.dedup import rank_column, resolve
-from indexing.apply.output import finish, is_finished, output_schema, write
+from indexing.apply.output import finish, is_finished, local_outputs, output_schema, write
 from indexing.apply.reading import chunks, plan
 from indexing.apply.scoring import EXACT_COLUMN, Scorer
 from indexing.apply.steps import IDS_REASON, IDS_STEP, CompiledStep, compile_steps, first_failing
@@ -103,14 +103,18 @@ def apply_recipe(
     device: str = "auto",
     embedder=None,
     progress: Reporter | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> ApplyResult:
     """Apply the recipe at `recipe_path` to `sources`, writing OUT (see the module docstring).
 
     `limit` takes the first N records (over the sources in order), `sample` N at random
     (fixed by `seed`); `dry_run` counts what would be kept and removed, writing nothing.
     `chunk_size`: good records per chunk (default 1,024, as `loupe index`; the workspace's
-    own, for vectors identical to its). A run of OUT that was killed is resumed by the same call;
-    once finished, the same call returns its manifest and does nothing."""
+    own, for vectors identical to its). A run of OUT that was killed is resumed by the same call
+    (with either engine); once finished, the same call returns its manifest and does nothing.
+    `engine`: "local" (this process) or "ray" (pass 1's scoring on a Ray cluster: `address`
+    None starts a local one, "auto" or "ray://..." attaches; indexing.engines)."""
     progress = progress or Quiet()
     path = Path(recipe_path)
     recipe = read_recipe(path)
@@ -130,15 +134,19 @@ def apply_recipe(
         shutil.rmtree(out / WORK, ignore_errors=True)  # a run killed after its manifest, while cleaning up
         return ApplyResult(out, done, done["kept"]["documents"], done["removed"]["documents"])
     _check_out(out)
+    from indexing.engines import check_engine
+
+    check_engine(engine)
     try:
         return _run(recipe, path, [str(s) for s in sources], out, limit, sample, seed, dry_run, chunk_size, device,
-                    embedder, progress, started)
+                    embedder, progress, started, engine, address)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(recipe, path, sources, out, limit, sample, seed, dry_run, chunk_size, device, embedder, progress, started):
+def _run(recipe, path, sources, out, limit, sample, seed, dry_run, chunk_size, device, embedder, progress, started,
+         engine, address):
     if embedder is None:
         from indexing.vectors.embedder import load_embedder
 
@@ -147,25 +155,28 @@ def _run(recipe, path, sources, out, limit, sample, seed, dry_run, chunk_size, d
     planned = plan(sources, recipe.reading, limit, sample, seed)
     out.mkdir(parents=True, exist_ok=True)
     work = WorkFolder(out)
+    options = {"limit": limit, "sample": sample, "seed": seed, "chunk_size": chunk_size}
     try:
         work.check_settings({"recipe": recipe_hash(path), "limit": limit, "sample": sample, "seed": seed,
                              "chunk_size": chunk_size,
                              "sources": [{"path": p.source.path, "fingerprint": p.source.fingerprint()}
                                          for p in planned]})
-        _pass_one(work, recipe, path, planned, embedder, chunk_size, progress)
-        tasks = work.tasks()
-        steps = _compiled(work, recipe, path, tasks)
-        groups = keep = None
-        if recipe.dedup is not None:
-            groups, keep = resolve(work, tasks, recipe.dedup, progress)
-        decisions = decide(work, tasks, steps, recipe.budget, groups, keep, progress)
-        options = {"limit": limit, "sample": sample, "seed": seed, "chunk_size": chunk_size}
-        manifest = _manifest(recipe, path, planned, work, tasks, decisions, out, options, started)
-        if dry_run:
-            return ApplyResult(None, manifest, decisions.kept_documents, int(decisions.documents.sum()))
-        labels = recipe.labels.names if recipe.labels else []
-        schema = output_schema(work, tasks, recipe.output, recipe.dedup is not None, labels)
-        files = write(work, tasks, steps, decisions, groups, keep, recipe.output, schema, progress)
+        with _executor(engine, address, device) as executor:
+            executor.pass_one(work, recipe, path, planned, embedder, chunk_size, progress)
+            tasks = work.tasks()
+            steps = _compiled(work, recipe, path, tasks)
+            groups = keep = None
+            if recipe.dedup is not None:
+                groups, keep = resolve(work, tasks, recipe.dedup, progress)
+            decisions = decide(work, tasks, steps, recipe.budget, groups, keep, progress)
+            manifest = _manifest(recipe, path, planned, work, tasks, decisions, out, options, started)
+            manifest["engine"] = {"name": engine, "address": address}  # not an option: either engine resumes a run
+            if dry_run:
+                return ApplyResult(None, manifest, decisions.kept_documents, int(decisions.documents.sum()))
+            labels = recipe.labels.names if recipe.labels else []
+            schema = output_schema(work, tasks, recipe.output, recipe.dedup is not None, labels)
+            files = write(work, tasks, steps, decisions, groups, keep, recipe.output, schema, progress,
+                          executor.outputs)
         manifest.update(format=recipe.output.format, columns=schema.names, shard_rows=recipe.output.shard_rows,
                         files=files)
         copy_recipe(path, out / "recipe.yaml", overwrite=True)  # OUT says how it was made
@@ -177,8 +188,41 @@ def _run(recipe, path, sources, out, limit, sample, seed, dry_run, chunk_size, d
     return ApplyResult(out, manifest, decisions.kept_documents, int(decisions.documents.sum()))
 
 
-def _pass_one(work: WorkFolder, recipe, path: Path, planned, embedder, chunk_size, progress: Reporter) -> None:
-    """Every task not recorded yet: scored, its early steps evaluated, written and recorded."""
+class _Local:
+    """The local engine: both passes in this process."""
+
+    def __enter__(self) -> "_Local":
+        return self
+
+    def __exit__(self, *error) -> None:
+        return None
+
+    def pass_one(self, *args) -> None:
+        _pass_one(*args)
+
+    outputs = staticmethod(local_outputs)
+
+
+def _executor(engine: str, address: str | None, device: str):
+    if engine == "ray":
+        from indexing.engines.ray_apply import RayApply
+
+        return RayApply(address, device)
+    return _Local()
+
+
+@dataclass
+class PassOne:
+    """Where pass 1 starts: the tasks done, where each source resumes, the scorer (field names
+    and types as the done tasks fixed them), the next `_pos` and the records left to read."""
+
+    resume: dict
+    scorer: Scorer
+    position: int
+    total: int
+
+
+def start_pass_one(work: WorkFolder, recipe, path: Path, planned, embedder) -> PassOne:
     done = work.tasks()
     resume = {}
     for task in done:
@@ -189,30 +233,45 @@ def _pass_one(work: WorkFolder, recipe, path: Path, planned, embedder, chunk_siz
         if task.rows:
             scorer.known.update({f.name: f.type for f in pq.read_schema(work.scored_path(task.name))
                                  if not f.name.startswith("_")})
-    position = sum(t.rows for t in done)
-    steps = None
-    seen = SeenIds(work)
-    rank = rank_column(recipe.dedup) if recipe.dedup is not None else None
     total = sum(p.selected() for p in planned) - sum(t.records for t in done)
-    with progress.stage("apply", max(total, 0)) as advance:
-        for chunk in chunks(planned, recipe.reading, resume, seen, advance, chunk_size):
+    return PassOne(resume, scorer, sum(t.rows for t in done), max(total, 0))
+
+
+def finish_scored(recipe, path: Path, table: pa.Table, steps: list[CompiledStep] | None):
+    """A scored chunk's early-step verdict (FAILED) and its exact-dedup keys, with the steps
+    (compiled from the run's first chunk when None): (table, steps, exact rows or None)."""
+    steps = steps or _steps(recipe, table, path)
+    early = [i for i, s in enumerate(steps) if not s.after_dedup]
+    table = table.append_column(FAILED, pa.array(first_failing(table, steps, early), pa.int16()))
+    exact = None
+    if recipe.dedup is not None and recipe.dedup.method == "exact" and table.num_rows:
+        rank = rank_column(recipe.dedup)
+        ranks = ([LOWEST] * table.num_rows if rank is None else
+                 [LOWEST if v is None or v != v else float(v) for v in table[rank].to_pylist()])
+        positions = table["_pos"].to_pylist()
+        exact = list(zip(table[EXACT_COLUMN].to_pylist(), positions, positions, ranks))
+    return table, steps, exact
+
+
+def task_of(chunk, position: int) -> Task:
+    return Task(chunk.name, chunk.source, chunk.number, position, len(chunk.rows), chunk.next_ordinal, chunk.last,
+                chunk.records)
+
+
+def _pass_one(work: WorkFolder, recipe, path: Path, planned, embedder, chunk_size, progress: Reporter) -> None:
+    """Every task not recorded yet: scored, its early steps evaluated, written and recorded."""
+    start = start_pass_one(work, recipe, path, planned, embedder)
+    scorer, position, steps, seen = start.scorer, start.position, None, SeenIds(work)
+    with progress.stage("apply", start.total) as advance:
+        for chunk in chunks(planned, recipe.reading, start.resume, seen, advance, chunk_size):
             source = planned[chunk.source].source
-            table = scorer.score(chunk.rows, position, source.key)
-            steps = steps or _steps(recipe, table, path)
-            early = [i for i, s in enumerate(steps) if not s.after_dedup]
-            table = table.append_column(FAILED, pa.array(first_failing(table, steps, early), pa.int16()))
+            table, steps, exact = finish_scored(recipe, path, scorer.score(chunk.rows, position, source.key), steps)
             if chunk.rows:
                 work.write_scored(chunk.name, table)
-            exact = None
-            if recipe.dedup is not None and recipe.dedup.method == "exact" and chunk.rows:
-                ranks = ([LOWEST] * table.num_rows if rank is None else
-                         [LOWEST if v is None or v != v else float(v) for v in table[rank].to_pylist()])
-                positions = table["_pos"].to_pylist()
-                exact = list(zip(table[EXACT_COLUMN].to_pylist(), positions, positions, ranks))
             ids, wheres = seen.take()
             work.put("fields", json.dumps(scorer.names.fields))
-            work.commit_task(Task(chunk.name, chunk.source, chunk.number, position, len(chunk.rows),
-                                  chunk.next_ordinal, chunk.last, chunk.records), ids, wheres, exact, chunk.rejections)
+            work.commit_task(task_of(chunk, position), ids, wheres, exact, chunk.rejections)
+            seen.committed(ids)
             position += len(chunk.rows)
 
 

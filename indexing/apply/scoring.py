@@ -63,6 +63,11 @@ class Scorer:
 
     def score(self, rows: list[tuple[str, str, object]], first_pos: int, source_key: str) -> pa.Table:
         """Every column of the chunk's documents, in read order, with `_pos` their place in the run."""
+        return self.enrich(self.frame(rows, first_pos, source_key))
+
+    def frame(self, rows: list[tuple[str, str, object]], first_pos: int, source_key: str) -> dict[str, pa.Array]:
+        """The columns that depend on the chunks before (field names and types): made in read
+        order by whoever reads (the local loop, the Ray driver)."""
         texts = [text for _, text, _ in rows]
         n = len(rows)
         consumed = {self.recipe.reading.text_field, self.recipe.reading.id_field}
@@ -87,6 +92,13 @@ class Scorer:
             table.setdefault(name, pa.nulls(n, self.known.get(name) or arrow_type(kind)))
         for name, kind in self.known.items():  # a field an earlier chunk gave: null here, not missing
             table.setdefault(name, pa.nulls(n, kind))
+        return table
+
+    def enrich(self, table: dict[str, pa.Array]) -> pa.Table:
+        """The columns computed from the chunk alone (signals, tokens, labels, vectors and their
+        scores, dedup keys): the costly part, which any worker holding a Scorer can do."""
+        texts = table["text"].to_pylist()
+        table = dict(table)
         table.update(document_signals(texts))
         tokens = self.embedder.count_tokens(texts) if texts else []
         table[TOKENS] = pa.array(tokens, pa.int64())

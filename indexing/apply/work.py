@@ -54,6 +54,15 @@ class Task:
     records: int
 
 
+def write_scored_file(final: Path, table: pa.Table) -> None:
+    """A task's columns, renamed into place whole (a kill leaves no half file under the name);
+    a worker of another engine writes them too, on storage the driver sees."""
+    temporary = final.with_name(f".{final.name}.tmp")
+    pq.write_table(table, temporary)
+    fsync(temporary)
+    os.replace(temporary, final)
+
+
 class WorkFolder:
     def __init__(self, out: Path):
         self.out = Path(out)
@@ -100,12 +109,7 @@ class WorkFolder:
         return self.root / "scored" / f"{name}.parquet"
 
     def write_scored(self, name: str, table: pa.Table) -> None:
-        """The task's columns, renamed into place whole (a kill leaves no half file under the name)."""
-        final = self.scored_path(name)
-        temporary = final.with_name(f".{final.name}.tmp")
-        pq.write_table(table, temporary)
-        fsync(temporary)
-        os.replace(temporary, final)
+        write_scored_file(self.scored_path(name), table)
 
     def commit_task(self, task: Task, ids: list[str] | None, wheres: list[str] | None, exact: list[tuple] | None,
                     rejections: list[Rejection]) -> None:
@@ -163,9 +167,15 @@ class SeenIds:
     def __init__(self, work: WorkFolder):
         self.work = work
         self.new: dict[str, str] = {}
+        self.pending: dict[str, str] = {}  # taken by tasks still in flight (an engine that runs ahead)
 
     def get(self, doc_id: str) -> str | None:
-        return self.new.get(doc_id) or self.work.seen(doc_id)
+        return self.new.get(doc_id) or self.pending.get(doc_id) or self.work.seen(doc_id)
+
+    def committed(self, ids: list[str]) -> None:
+        """Ids of a task now recorded on disk: no longer held in memory."""
+        for doc_id in ids:
+            self.pending.pop(doc_id, None)
 
     def __setitem__(self, doc_id: str, where: str) -> None:
         self.new[doc_id] = where
@@ -173,5 +183,6 @@ class SeenIds:
     def take(self) -> tuple[list[str], list[str]]:
         """The ids of the task (and where each was), to commit with it."""
         ids, wheres = list(self.new), list(self.new.values())
+        self.pending.update(self.new)
         self.new = {}
         return ids, wheres

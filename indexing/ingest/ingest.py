@@ -201,6 +201,18 @@ class Ingest:
 
     def _build(self, plan, rows, known, consumed, last: bool) -> _Chunk:
         started = time.perf_counter()
+        chunk = self._frame(plan, rows, known, consumed, last)
+        signals = document_signals(chunk.texts)
+        self._new_signals({name: values.type for name, values in signals.items()}, chunk.new_fields, known)
+        chunk.columns.update(signals)
+        chunk.tokens = self.embedder.count_tokens(chunk.texts) if chunk.texts else []
+        chunk.columns[TOKENS] = pa.array(chunk.tokens, pa.int64())
+        self.report.timed("signals", time.perf_counter() - started)
+        return chunk
+
+    def _frame(self, plan, rows, known, consumed, last: bool) -> _Chunk:
+        """The chunk's ids, texts and source-field columns: what depends on the chunks before
+        (field names, column types), so it is made in read order by every engine."""
         texts = [text for _, text, _ in rows]
         fields = []
         for _, _, record in rows:
@@ -213,21 +225,6 @@ class Ingest:
             fields.append(stored)
         columns, new_fields = field_columns(fields, known, self.report.warnings)
         known.update({f.name: f.type for f in new_fields})
-        signals = document_signals(texts)
-        for name, values in signals.items():
-            if name not in known:  # a table from before these signals gains the column
-                new_fields.append(pa.field(name, values.type))
-                known[name] = values.type
-                if self._stored_before and name in SIGNALS and not self._noted:
-                    self._noted = True
-                    self.report.notes.append(
-                        f"rule and language columns are new to this workspace: the {self._stored_before:,} rows "
-                        "stored before have none yet; `loupe signals -w WORKSPACE` computes them"
-                    )
-        columns.update(signals)
-        tokens = self.embedder.count_tokens(texts) if texts else []
-        columns[TOKENS] = pa.array(tokens, pa.int64())
-        self.report.timed("signals", time.perf_counter() - started)
         return _Chunk(
             plan,
             [doc_id for doc_id, _, _ in rows],
@@ -236,10 +233,23 @@ class Ingest:
             [r.line for _, _, r in rows],
             columns,
             new_fields,
-            tokens,
+            [],
             last,
             self.names.take_added(),
         )
+
+    def _new_signals(self, types: dict[str, pa.DataType], new_fields: list[pa.Field], known) -> None:
+        """Signal columns a table from before these signals lacks: added with this chunk."""
+        for name, type_ in types.items():
+            if name not in known:
+                new_fields.append(pa.field(name, type_))
+                known[name] = type_
+                if self._stored_before and name in SIGNALS and not self._noted:
+                    self._noted = True
+                    self.report.notes.append(
+                        f"rule and language columns are new to this workspace: the {self._stored_before:,} rows "
+                        "stored before have none yet; `loupe signals -w WORKSPACE` computes them"
+                    )
 
     # ---- embedding and writing (main thread) --------------------------------
 
@@ -253,11 +263,7 @@ class Ingest:
         total = sum(p.remaining() for p in plans)
         try:
             with self.progress.stage("read", total) as read, self.progress.stage("embed", total) as embed:
-                for chunk in prefetch(self._chunks(plans, read)):
-                    if chunk.ids:
-                        self._store(chunk, embed)
-                    if chunk.last:
-                        self._finish(chunk.plan)
+                self._loop(plans, read, embed)
             if self.names.overflowed:
                 self.report.notes.append(
                     f"{len(self.names.overflowed):,} field(s) beyond max_fields {self.options.max_fields:,} are kept "
@@ -267,6 +273,14 @@ class Ingest:
         finally:
             self.reject.close()
 
+    def _loop(self, plans: list[_Plan], read, embed) -> None:
+        """Each chunk stored, each source finished, in read order (the engine's part)."""
+        for chunk in prefetch(self._chunks(plans, read)):
+            if chunk.ids:
+                self._store(chunk, embed)
+            if chunk.last:
+                self._finish(chunk.plan)
+
     def _record_fields(self, added: list[tuple[str, str]]) -> None:
         """Record new field -> column pairs in workspace.json before any row uses them."""
         self.state.fields.update(added)
@@ -275,34 +289,22 @@ class Ingest:
             f"field {name!r} stored as column {column!r}" for name, column in added if name != column
         )
 
-    def _store(self, chunk: _Chunk, advance) -> None:
+    def _store(self, chunk: _Chunk, advance, vectors: np.ndarray | None = None) -> None:
         if chunk.fields_added:
             self._record_fields(chunk.fields_added)
+        if vectors is None:
+            started = time.perf_counter()
+            vectors = self.embedder.encode(chunk.texts, chunk.tokens, advance)
+            self.report.timed("embed", time.perf_counter() - started)
         started = time.perf_counter()
-        vectors = self.embedder.encode(chunk.texts, chunk.tokens, advance)
-        self.report.timed("embed", time.perf_counter() - started)
-        started = time.perf_counter()
-        n = len(chunk.ids)
-        dim = self.embedder.dimension
-        columns: dict[str, Any] = {
-            "id": pa.array(chunk.ids, pa.string()),
-            "text": pa.array(chunk.texts, pa.string()),
-            "_source": pa.array([chunk.plan.source.key] * n, pa.string()),
-            "_ordinal": pa.array(chunk.ordinals, pa.int64()),
-            "_line": pa.array(chunk.lines, pa.int64()),
-            **chunk.columns,
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), dim),
-        }
+        columns = stored_columns(chunk.plan.source.key, chunk.ids, chunk.texts, chunk.ordinals, chunk.lines,
+                                 chunk.columns, vectors)
         schema = self.store.docs_schema()
-        if schema is None:
-            batch = pa.table(columns)
-        else:
-            if chunk.new_fields:
-                self.store.add_columns(chunk.new_fields)
-                schema = self.store.docs_schema()
-            batch = align(columns, schema, n)
-        self.store.append_docs(batch)
-        self.report.rows_stored += n
+        if schema is not None and chunk.new_fields:
+            self.store.add_columns(chunk.new_fields)
+            schema = self.store.docs_schema()
+        self.store.append_docs(to_batch(columns, schema, len(chunk.ids)))
+        self.report.rows_stored += len(chunk.ids)
         self.report.timed("ingest", time.perf_counter() - started)
 
     def _finish(self, plan: _Plan) -> None:
@@ -311,3 +313,23 @@ class Ingest:
         plan.state.stored = self.store.count(sql_equals("_source", plan.source.key))
         plan.state.rejected = max(0, plan.selected() - plan.state.stored)
         self.state.save(self.root)
+
+
+def stored_columns(source_key: str, ids: list[str], texts: list[str], ordinals: list[int], lines: list[int],
+                   columns: dict[str, pa.Array], vectors: np.ndarray) -> dict[str, Any]:
+    """A chunk's row of `docs` columns, in the order a new table takes them (every engine)."""
+    n = len(ids)
+    return {
+        "id": pa.array(ids, pa.string()),
+        "text": pa.array(texts, pa.string()),
+        "_source": pa.array([source_key] * n, pa.string()),
+        "_ordinal": pa.array(ordinals, pa.int64()),
+        "_line": pa.array(lines, pa.int64()),
+        **columns,
+        "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), pa.float32()), vectors.shape[1]),
+    }
+
+
+def to_batch(columns: dict[str, Any], schema: pa.Schema | None, rows: int) -> pa.Table:
+    """The columns as a table: a new table's own order, else aligned to the stored schema."""
+    return pa.table(columns) if schema is None else align(columns, schema, rows)

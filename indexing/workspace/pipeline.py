@@ -86,12 +86,20 @@ def check_model(workspace, embedder: Embedder) -> None:
 
 
 def ingest_sources(workspace, embedder: Embedder, sources: Sequence[str], options: IngestOptions,
-                   report: IndexReport, progress: Reporter) -> int:
+                   report: IndexReport, progress: Reporter, engine: dict | None = None) -> int:
     """The pass over the new records of `sources` (read, signals, embed, store, compact);
-    returns the rows stored now."""
+    returns the rows stored now. `engine`: None (this process) or the Ray engine's settings
+    (address, device, batch_size: indexing.engines.ray_index)."""
     store = workspace.store
     before = store.count()
-    Ingest(workspace.root, workspace.state, store, embedder, options, report, progress).run(list(sources))
+    if engine is None:
+        ingest = Ingest(workspace.root, workspace.state, store, embedder, options, report, progress)
+    else:
+        from indexing.engines.ray_index import RayIngest
+
+        ingest = RayIngest(workspace.root, workspace.state, store, embedder, options, report, progress)
+        ingest.address, ingest.device, ingest.batch_size = engine["address"], engine["device"], engine["batch_size"]
+    ingest.run(list(sources))
     rows = store.count()
     if rows != before:
         started = time.perf_counter()
@@ -212,7 +220,7 @@ def _record(workspace, stage: str, rows: int, seconds: float, **extra) -> None:
 
 def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: str = "auto",
         batch_size: int | None = None, clusters: int | None = None, remap: bool = False,
-        progress: Reporter | None = None) -> IndexReport:
+        progress: Reporter | None = None, engine: str = "local", address: str | None = None) -> IndexReport:
     """Every stage in order, each skipped when done over the rows stored now, each recorded
     when it finishes; see `Workspace.index` for what the arguments mean."""
     progress = progress or Quiet()
@@ -222,7 +230,8 @@ def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: st
                                 lambda embedder: check_model(workspace, embedder))
         report.timed("load model", 0.0)  # first in the summary, as the first thing started
         before = workspace.store.count()
-        rows = ingest_sources(workspace, model, [str(s) for s in sources], options, report, progress)
+        ray = {"address": address, "device": device, "batch_size": batch_size} if engine == "ray" else None
+        rows = ingest_sources(workspace, model, [str(s) for s in sources], options, report, progress, ray)
         model.result()  # loaded and checked even when no record needed it
         report.timed("load model", model.seconds)
         for stage in PASS:

@@ -118,6 +118,8 @@ class Workspace:
         chunk_size: int = IngestOptions.chunk_size,
         max_fields: int = IngestOptions.max_fields,
         progress: Reporter | None = None,
+        engine: str = "local",
+        address: str | None = None,
     ) -> IndexReport:
         """Bring the workspace up to date with `sources`; every stage resumes after a crash.
 
@@ -133,8 +135,13 @@ class Workspace:
         the rows; used when the map is fitted); `remap`: fit the map and the clusters again
         over every row (none placed after); `chunk_size`: rows per commit; `max_fields`:
         source fields with a column of their own (the rest go to `extra_fields`);
-        `progress`: a Reporter.
+        `progress`: a Reporter; `engine`: "local" or "ray" (the pass over the records on a Ray
+        cluster: `address` None starts a local one, "auto" or "ray://..." attaches; the stages
+        over the whole table run here either way).
         """
+        from indexing.engines import check_engine
+
+        check_engine(engine)
         options = IngestOptions(
             text_field=self.state.text_field, id_field=self.state.id_field, limit=limit,
             sample=sample, seed=seed, on_error=on_error, max_chars=max_chars, chunk_size=chunk_size,
@@ -142,7 +149,7 @@ class Workspace:
         )
         try:
             return pipeline.run(self, sources, options, device=device, batch_size=batch_size,
-                                clusters=clusters, remap=remap, progress=progress)
+                                clusters=clusters, remap=remap, progress=progress, engine=engine, address=address)
         finally:
             self._index = None  # the next query loads the FAISS index the build may have swapped
 
