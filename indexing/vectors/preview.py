@@ -126,7 +126,12 @@ def distill_into(folder: Path, base: str, pca_dims: int | None, progress=None) -
         raise DependencyMissing(f"a preview needs model2vec with its distill extra ({error}); install it with "
                                 "`pip install 'model2vec[distill]'` (or `make setup`)") from None
     progress = progress or Quiet()
-    full = SentenceTransformerEmbedder(base, device="cpu")
+    try:
+        full = SentenceTransformerEmbedder(base, device="cpu")
+    except (OSError, ValueError) as error:  # not installed, not in the hub cache, not a model folder
+        reason = " ".join(str(error).split())[:300]
+        raise SettingError(f"model {base!r} cannot be loaded offline to distil its preview ({type(error).__name__}: "
+                           f"{reason}); give an installed sentence-transformers model or its local folder") from None
     transformer = full.model[0].auto_model
     vocabulary = len(full.tokenizer.get_vocab())
     with progress.stage("distil", vocabulary, unit="tokens") as advance, _tqdm_to(advance):
@@ -175,8 +180,9 @@ class PreviewEmbedder:
         if not is_preview(name):
             name = preview_name(name)
         base = base_name(name)
-        if not base:
-            raise SettingError(f"model {name!r} names no model to preview; use preview:<sentence-transformers model>")
+        if not base or is_preview(base) or base.startswith("hash:"):
+            raise SettingError(f"model {name!r} cannot be previewed: a preview is distilled from a "
+                               "sentence-transformers model (preview:<its name or folder>)")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         folder = cached_model(base, pca_dims, progress)
