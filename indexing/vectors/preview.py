@@ -113,10 +113,10 @@ def _tqdm_to(advance: Callable[[int], None]) -> Iterator[None]:
         inference.tqdm = original
 
 
-def distill_into(folder: Path, base: str, pca_dims: int | None, progress=None) -> None:
+def distill_into(folder: Path, base: str, pca_dims: int | None, progress=None):
     """Distill a static model from sentence-transformer `base` (offline) into `folder`:
     the model2vec files, the base tokenizer, and loupe.json (base name, its fingerprint,
-    its token limit, the PCA dimension)."""
+    its token limit, the PCA dimension). Returns the StaticModel as distilled."""
     from indexing.progress import Quiet
     from indexing.vectors.embedder import SentenceTransformerEmbedder
 
@@ -142,6 +142,7 @@ def distill_into(folder: Path, base: str, pca_dims: int | None, progress=None) -
     info = {"format": FORMAT, "base": full.name, "base_fingerprint": full.fingerprint,
             "max_tokens": full.max_tokens, "pca_dims": pca_dims, "dimension": int(static.dim)}
     (folder / INFO).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+    return static
 
 
 def cached_model(base: str, pca_dims: int | None = PCA_DIMS, progress=None) -> Path:

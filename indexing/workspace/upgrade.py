@@ -75,9 +75,10 @@ def _load_chunks(folder: Path, stored: set[str]) -> dict[str, np.ndarray]:
     return found
 
 
-def reembed(workspace, embedder, chunk_rows: int = CHUNK_ROWS, progress: Reporter | None = None) -> tuple[list[str], np.ndarray]:
+def reembed(workspace, embedder, chunk_rows: int | None = None,
+            progress: Reporter | None = None) -> tuple[list[str], np.ndarray]:
     """Every stored row's id and its vector from `embedder`, in docs order (step 1)."""
-    progress = progress or Quiet()
+    progress, chunk_rows = progress or Quiet(), chunk_rows or CHUNK_ROWS
     store = workspace.store
     folder = scratch_dir(workspace.root, embedder.name)
     folder.mkdir(parents=True, exist_ok=True)
