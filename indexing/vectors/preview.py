@@ -33,7 +33,9 @@ import numpy as np
 from indexing.errors import DependencyMissing, SettingError
 
 PREFIX = "preview:"
-# PCA components kept: measured by benchmarks/preview.py against the full model (see the README)
+# PCA components kept. benchmarks/preview.py on 3,000 real documents: 256 agrees best with the full
+# model (10-NN overlap 0.389, ARI 0.170; 64: 0.317, 128: 0.363, no PCA: 0.359) and the size barely
+# changes the speed (tokenising is most of it)
 PCA_DIMS = 256
 FORMAT = 1  # of the cache folder; a change makes a new key, never a misread
 INFO = "loupe.json"

@@ -190,3 +190,20 @@ def test_preview_is_chosen_before_the_first_row(full_index, preview_cache, tmp_p
     assert result.exit_code == 2 and "either --preview or --full" in result.output
     assert not Workspace.open(ws.root).is_preview
     assert ws.upgrade().rows_stored == 0  # --full on a full workspace: nothing to do
+
+
+def test_the_app_says_its_map_is_a_preview(preview_ws, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    ws = copy(preview_ws, tmp_path)
+    monkeypatch.setenv("LOUPE_WORKSPACE", str(ws.root))
+    app = AppTest.from_file(str(Path(__file__).parents[2] / "app" / "streamlit_app.py"), default_timeout=120).run()
+    assert not app.exception
+    assert "preview" in app.sidebar.caption[0].value
+    warning = " ".join(app.sidebar.warning[0].value.split())
+    assert "preview embeddings" in warning and "full model" in warning
+    app.sidebar.text_input(key="query").input("parse a date string").run()  # a query embeds with the preview too
+    assert not app.exception
+    assert [s.value for s in app.subheader if s.value.startswith("10 results") or "results" in s.value]
