@@ -192,17 +192,16 @@ class Workspace:
         from indexing.workspace import upgrade
 
         rows, seconds = 0, {}
-        if self.is_preview:
-            with writer_lock(self.root):
-                self.state = WorkspaceState.load(self.root)
-                if self.is_preview:  # not upgraded by another process meanwhile
-                    started = time.perf_counter()
-                    full = load_embedder(base_name(self.state.model), device, batch_size)
-                    seconds["load full model"] = time.perf_counter() - started
-                    rows = upgrade.upgrade_vectors(self, full, progress)
-                    seconds["re-embed"] = time.perf_counter() - started - seconds["load full model"]
-                    self._embedder = full
-        shutil.rmtree(self.root / upgrade.SCRATCH, ignore_errors=True)  # a kill after the record left it
+        with writer_lock(self.root):
+            self.state = WorkspaceState.load(self.root)
+            if self.is_preview:  # not upgraded by another process meanwhile
+                started = time.perf_counter()
+                full = load_embedder(base_name(self.state.model), device, batch_size)
+                seconds["load full model"] = time.perf_counter() - started
+                rows = upgrade.upgrade_vectors(self, full, progress)
+                seconds["re-embed"] = time.perf_counter() - started - seconds["load full model"]
+                self._embedder = full
+            shutil.rmtree(self.root / upgrade.SCRATCH, ignore_errors=True)  # a kill after the record left it
         retrained, problems = upgrade.retrain_classifiers(self, progress)
         report = self.index(device=device, batch_size=batch_size, clusters=clusters, progress=progress)
         report.seconds = {**seconds, **report.seconds}
