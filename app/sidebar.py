@@ -32,6 +32,8 @@ def show(info: dict, corpus: Corpus, scheme: dict[str, list[str]], active: Filte
          path: str, version: int, labels_version: int) -> Sidebar:
     st.sidebar.title("Loupe")
     st.sidebar.caption(f"{info['docs']:,} documents · {md(info['model'])} · {info['clusters']} clusters")
+    if info.get("preview_note"):  # the map and the search are a preview's: say so wherever they show
+        st.sidebar.warning(md(info["preview_note"]))
     colour_by = st.sidebar.selectbox("Colour by", colour_options(corpus, list(scheme)), key="colour_by")
     query = st.sidebar.text_input("Search", key="query")
     mode = st.sidebar.radio("Search by", ["meaning", "keyword"], horizontal=True, key="mode")

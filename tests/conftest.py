@@ -48,3 +48,40 @@ def indexed_workspace(indexed_template, tmp_path):
         return indexed_template(rows, **options).copy(tmp_path, "ws" if len(taken) == 1 else f"ws-{len(taken)}")
 
     return workspace
+
+
+@pytest.fixture(scope="session")
+def preview_cache(tmp_path_factory):
+    """One real distillation of the bundled model's preview for the whole session (minutes on
+    a busy CPU): LOUPE_CACHE_DIR points at a session folder (CLI subprocesses inherit it),
+    every network connection fails meanwhile (the distillation is offline), and the static
+    model as distilled, before the cache wrote it, is kept for comparison.
+    Returns {"root": cache folder, "distilled": StaticModel, "folder": its cache folder}."""
+    import socket
+
+    from indexing.vectors import preview
+    from indexing.vectors.embedder import DEFAULT_MODEL
+
+    root = tmp_path_factory.mktemp("loupe-cache")
+    before = os.environ.get("LOUPE_CACHE_DIR")
+    os.environ["LOUPE_CACHE_DIR"] = str(root)
+    kept = {}
+    original_distill, original_connect = preview.distill_into, socket.socket.connect
+
+    def distill_into(*args, **kwargs):
+        kept["distilled"] = original_distill(*args, **kwargs)
+        return kept["distilled"]
+
+    def no_network(self, address):
+        raise OSError(f"a preview's distillation must be offline; it connected to {address!r}")
+
+    preview.distill_into, socket.socket.connect = distill_into, no_network
+    try:
+        folder = preview.cached_model(DEFAULT_MODEL)
+    finally:
+        preview.distill_into, socket.socket.connect = original_distill, original_connect
+    yield {"root": root, "folder": folder, **kept}
+    if before is None:
+        os.environ.pop("LOUPE_CACHE_DIR", None)
+    else:
+        os.environ["LOUPE_CACHE_DIR"] = before

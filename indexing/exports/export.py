@@ -85,6 +85,7 @@ from indexing.exports.export_recipe import write_export_recipe
 from indexing.exports.formats import FORMATS, open_writer
 from indexing.progress import Quiet, Reporter
 from indexing.recipes.recipe import Budget
+from indexing.vectors.preview import is_preview
 from indexing.workspace.atomic import swap_folder
 from indexing.workspace.store import DOCS, LABELS, Store
 
@@ -316,6 +317,8 @@ def export(
                 "model": workspace.state.model,
                 "dimension": workspace.state.dimension,
             },
+            # "preview": chosen by vectors of a static model distilled from the model (loupe index --preview)
+            "embeddings": "preview" if is_preview(workspace.state.model) else "full",
             "include_removed": include_removed,
         }
         manifest["budget"] = asdict(budget) if budget is not None else None

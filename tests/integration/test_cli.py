@@ -22,7 +22,7 @@ def loupe(*args: str) -> subprocess.CompletedProcess:
 
 INFO_KEYS = {"info_version", "path", "loupe_version", "docs", "columns", "model", "dimension", "text_field",
              "id_field", "stages_done", "ready", "stages", "sources", "clusters", "placed", "labels", "lance_version",
-             "bytes", "fields"}
+             "bytes", "fields", "preview", "preview_note"}
 
 
 def test_demo_builds_an_indexed_workspace_and_info_reports_it(tmp_path):
@@ -33,6 +33,7 @@ def test_demo_builds_an_indexed_workspace_and_info_reports_it(tmp_path):
     info = json.loads(loupe("info", "-w", str(ws), "--json").stdout)
     assert set(info) == INFO_KEYS
     assert info["docs"] == 120 and info["ready"] and info["dimension"] == 384
+    assert info["preview"] is False and info["preview_note"] is None
     assert {"text", "kind", "module", "chars", "words", "lines", "tokens", "x", "y", "cluster"} <= set(info["columns"])
     assert info["labels"] == {} and info["clusters"] >= 2 and info["placed"] == 0
     human = loupe("info", "-w", str(ws))

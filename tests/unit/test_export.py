@@ -255,7 +255,9 @@ def test_the_manifest_records_what_where_and_how_much(indexed_workspace, tmp_pat
     manifest = result.manifest
     assert set(manifest) == {"manifest_version", "name", "created_at", "loupe_version", "format", "columns",
                              "predicate", "ids_given", "shard_rows", "files", "kept", "removed", "labels",
-                             "workspace", "include_removed", "budget", "recipe", "recipe_hash", "recipe_problem"}
+                             "workspace", "include_removed", "budget", "recipe", "recipe_hash", "recipe_problem",
+                             "embeddings"}
+    assert manifest["embeddings"] == "full"  # "preview" for a preview workspace (tests/integration/test_preview.py)
     assert manifest["budget"] is None and manifest["recipe"] == "recipe.yaml" and manifest["recipe_problem"] is None
     created = datetime.fromisoformat(manifest["created_at"])
     assert created.utcoffset().total_seconds() == 0 and before <= created <= datetime.now(timezone.utc)
@@ -275,7 +277,7 @@ def test_the_manifest_records_what_where_and_how_much(indexed_workspace, tmp_pat
                       "labels_version": ws.labels.version(), "model": "hash:32", "dimension": 32},
         "include_removed": False,
         "budget": None, "recipe": "recipe.yaml", "recipe_hash": recipe_hash(result.path / "recipe.yaml"),
-        "recipe_problem": None,
+        "recipe_problem": None, "embeddings": "full",
     }
     assert manifest["labels"] == ws.labels.counts()
     assert json.loads((result.path / "manifest.json").read_text(encoding="utf-8")) == manifest
