@@ -1,8 +1,15 @@
 """The 2D map: UMAP of the vectors into `x`, `y`.
 
-Up to FIT_MAX_ROWS the whole corpus is fitted; above it UMAP is fitted on a
-random sample and the rest is placed with `transform`, which keeps memory and
-time bounded on large corpora. cuML replaces umap-learn on a GPU when installed.
+Up to FIT_MAX_ROWS the whole corpus is fitted. Above it UMAP is fitted on a seeded
+random sample of FIT_SAMPLE rows (`fit_sample`) and every other row is placed from its
+nearest fitted neighbours by `indexing.vectors.placement.MapPlacer` (FAISS kNN, the
+temperature-weighted mean of their places: how new rows land on an existing map), in
+PLACE_BATCH rows at a time so memory stays bounded. UMAP's own `transform` did this
+before: it runs its optimisation epochs on every placed batch and, measured here, was far
+over the 10-minute bar for 1M rows on two cores; placement takes about a minute.
+benchmarks/scale.py measures the sample size (time of fit + place at 1M, and how often a
+point's nearest points on the map share its topic): see README "A million documents".
+cuML replaces umap-learn on a GPU when installed.
 """
 
 from __future__ import annotations
@@ -12,8 +19,14 @@ from typing import Callable
 
 import numpy as np
 
-FIT_MAX_ROWS = 100_000
-TRANSFORM_BATCH = 50_000
+FIT_MAX_ROWS = 100_000  # up to this many rows the whole corpus is fitted
+FIT_SAMPLE = 100_000  # above it, the rows UMAP is fitted on; the rest are placed
+PLACE_BATCH = 50_000  # rows placed at a time (a copy of this many vectors at most)
+
+
+def fit_sample(n: int, size: int, seed: int | None) -> np.ndarray:
+    """The sorted positions (of `n`) that UMAP is fitted on: `size` of them, seeded."""
+    return np.sort(np.random.default_rng(seed).choice(n, min(size, n), replace=False))
 
 
 def _cuml_umap():
@@ -59,14 +72,26 @@ def project(
             coords = model.fit_transform(vectors)
             advance(n)
             return np.asarray(coords, dtype=np.float32)
-        rng = np.random.default_rng(seed)
-        sample = np.sort(rng.choice(n, FIT_MAX_ROWS, replace=False))
+        sample = fit_sample(n, FIT_SAMPLE, seed)
         coords = np.zeros((n, 2), dtype=np.float32)
         coords[sample] = model.fit_transform(vectors[sample])
-        advance(FIT_MAX_ROWS)
-        rest = np.setdiff1d(np.arange(n), sample)
-        for start in range(0, len(rest), TRANSFORM_BATCH):
-            part = rest[start : start + TRANSFORM_BATCH]
-            coords[part] = model.transform(vectors[part])
-            advance(len(part))
-        return coords
+    advance(len(sample))
+    place_rest(vectors, coords, sample, advance)
+    return coords
+
+
+def place_rest(vectors: np.ndarray, coords: np.ndarray, sample: np.ndarray,
+               advance: Callable[[int], None] = lambda n: None) -> None:
+    """Fill `coords` of every row not in `sample` from the fitted rows' places (MapPlacer;
+    the map has no clusters yet, so one stands in and its answer is unused)."""
+    from indexing.vectors.placement import MapPlacer
+
+    placer = MapPlacer.from_arrays(vectors[sample], coords[sample], np.zeros(len(sample), np.int32))
+    fitted = np.zeros(len(vectors), dtype=bool)
+    fitted[sample] = True
+    rest = np.flatnonzero(~fitted)
+    for start in range(0, len(rest), PLACE_BATCH):
+        part = rest[start : start + PLACE_BATCH]
+        placed = placer.place(vectors[part])
+        coords[part, 0], coords[part, 1] = placed.x, placed.y
+        advance(len(part))
