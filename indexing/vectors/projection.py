@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 FIT_MAX_ROWS = 100_000  # up to this many rows the whole corpus is fitted
-FIT_SAMPLE = 100_000  # above it, the rows UMAP is fitted on; the rest are placed
+FIT_SAMPLE = 50_000  # above it, the rows UMAP is fitted on; the rest are placed (see above)
 PLACE_BATCH = 50_000  # rows placed at a time (a copy of this many vectors at most)
 
 
