@@ -123,6 +123,24 @@ def collect(limit: int) -> list[dict]:
     return records[:limit]
 
 
+STEP = 2_000  # paragraphs embedded per saved part
+
+
+def _paragraphs(n: int) -> list[dict]:
+    """The first `n` collected paragraphs, collected once and kept (collecting renders every
+    manual page: minutes)."""
+    path = CACHE / f"paragraphs-{n}.jsonl"
+    if not path.exists():
+        records = collect(n)
+        if len(records) < n:
+            raise SystemExit(f"only {len(records):,} unique paragraphs of {MIN_WORDS}-{MAX_WORDS} words found")
+        with open(path.with_suffix(".tmp"), "w", encoding="utf-8") as sink:
+            for record in records:
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+        os.replace(path.with_suffix(".tmp"), path)
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def paths(n: int) -> tuple[Path, Path, Path]:
     return CACHE / f"real-{n}.jsonl", CACHE / f"real-{n}.npy", CACHE / f"real-{n}.meta.json"
 
@@ -142,21 +160,25 @@ def build(n: int, model: str = "all-MiniLM-L6-v2") -> tuple[list[dict], np.ndarr
             records, vectors, meta = load(cached)
             return records[:n], vectors[:n], meta
     CACHE.mkdir(parents=True, exist_ok=True)
-    records = collect(n)
-    if len(records) < n:
-        raise SystemExit(f"only {len(records):,} unique paragraphs of {MIN_WORDS}-{MAX_WORDS} words found")
+    records = _paragraphs(n)
     from indexing.vectors.embedder import load_embedder
 
     embedder = load_embedder(model)
-    started = time.perf_counter()
+    parts = CACHE / f"real-{n}.parts"  # one file per STEP paragraphs: a killed run resumes
+    parts.mkdir(exist_ok=True)
     texts = [r["text"] for r in records]
-    chunks, step = [], 5000
-    for begin in range(0, n, step):
-        chunks.append(embedder.encode(texts[begin : begin + step]))
-        done = begin + len(chunks[-1])
-        rate = done / (time.perf_counter() - started)
-        print(f"  embedded {done:,}/{n:,} ({rate:.0f} docs/s)", file=sys.stderr, flush=True)
-    seconds = time.perf_counter() - started
+    chunks, seconds = [], 0.0
+    for begin in range(0, n, STEP):
+        part = parts / f"{begin // STEP:04d}.npy"
+        if not part.exists():
+            started = time.perf_counter()
+            np.save(part.with_suffix(".tmp.npy"), embedder.encode(texts[begin : begin + STEP]))
+            (parts / f"{begin // STEP:04d}.s").write_text(f"{time.perf_counter() - started:.2f}")
+            os.replace(part.with_suffix(".tmp.npy"), part)
+            print(f"  embedded {min(n, begin + STEP):,}/{n:,} ({STEP / (time.perf_counter() - started):.0f} docs/s)",
+                  file=sys.stderr, flush=True)
+        chunks.append(np.load(part))
+        seconds += float((parts / f"{begin // STEP:04d}.s").read_text())
     vectors = np.concatenate(chunks).astype(np.float32)
     with open(texts_path.with_suffix(".tmp"), "w", encoding="utf-8") as sink:
         for record in records:
@@ -166,7 +188,7 @@ def build(n: int, model: str = "all-MiniLM-L6-v2") -> tuple[list[dict], np.ndarr
     os.replace(vectors_path.with_suffix(".tmp.npy"), vectors_path)
     meta = {"documents": n, "by_source": dict(Counter(r["source"] for r in records)), "model": embedder.name,
             "dimension": embedder.dimension, "embed_seconds": round(seconds, 1),
-            "docs_per_second": round(n / seconds, 1), "words": [MIN_WORDS, MAX_WORDS]}
+            "docs_per_second": round(n / max(seconds, 1e-9), 1), "words": [MIN_WORDS, MAX_WORDS]}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     return load(n)
 
