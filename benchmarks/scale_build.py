@@ -3,9 +3,9 @@
 The corpus is `scale_corpus`'s real paragraphs (real vectors of the real model), each repeated
 `copies` times: copy 0 is the paragraph as it is, copy j > 0 is its text plus a marker
 (`COPY_MARKER`, so every id and text is unique) with the vector normalise(v + NOISE * N(0, I)),
-the noise drawn from a generator seeded by (paragraph, copy). A source Parquet file holds them
-(id, text, origin, copy_number) and goes through the real ingest (validation, signals, token counts,
-LanceDB writes, compaction), text index, FAISS, projection and clusters; only the model's
+the noise row `paragraph` of a matrix drawn from a generator seeded by the copy number. A source
+Parquet file holds them (id, text, origin, copy_number) and goes through the real ingest
+(validation, signals, token counts, LanceDB writes, compaction), text index, FAISS, projection and clusters; only the model's
 forward pass is replaced, by `LookupEmbedder`, which gives each text its vector from the cache
 (and refuses a text it does not know) and otherwise is the real model (name, fingerprint,
 tokenizer, token counts). The app's query embedding later loads the real model by name, so a
@@ -29,9 +29,24 @@ _MARKER = re.compile(r" \[copy (\d+) of paragraph (\d+)\]$")
 ROW_GROUP = 10_000
 
 
-def copy_vector(base_vector: np.ndarray, base: int, copy: int) -> np.ndarray:
-    """The vector of copy `copy` (> 0) of paragraph `base`: its own, plus seeded noise, unit length."""
-    noisy = base_vector + NOISE * np.random.default_rng([base, copy]).standard_normal(len(base_vector))
+class Noise:
+    """The noise of every copy: copy c's is row `base` of a (paragraphs, dim) standard normal
+    matrix drawn from a generator seeded by c, drawn once per copy and kept for the next rows
+    (the source is copy-major, so each copy's matrix is drawn once: ~154 MB held)."""
+
+    def __init__(self, rows: int, dimension: int):
+        self.rows, self.dimension, self.copy, self.matrix = rows, dimension, None, None
+
+    def of(self, base: int, copy: int) -> np.ndarray:
+        if copy != self.copy:
+            self.matrix = np.random.default_rng(copy).standard_normal((self.rows, self.dimension), dtype=np.float32)
+            self.copy = copy
+        return self.matrix[base]
+
+
+def copy_vector(base_vector: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """A copy's vector: the paragraph's own plus NOISE times `noise`, unit length."""
+    noisy = base_vector + NOISE * noise
     return (noisy / np.linalg.norm(noisy)).astype(np.float32)
 
 
@@ -69,6 +84,7 @@ class LookupEmbedder:
         self.device, self.fingerprint = real.device, real.fingerprint
         self.vectors = vectors
         self.position = {r["text"]: i for i, r in enumerate(records)}
+        self.noise = Noise(len(records), real.dimension)
         self.seconds = 0.0
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -81,7 +97,7 @@ class LookupEmbedder:
         copy, base = int(found[1]), int(found[2])
         if self.position.get(text[: found.start()]) != base:
             raise KeyError(f"copy {copy} of paragraph {base} does not carry that paragraph's text")
-        return copy_vector(np.asarray(self.vectors[base], np.float64), base, copy)
+        return copy_vector(np.asarray(self.vectors[base], np.float32), self.noise.of(base, copy))
 
     def encode(self, texts: Sequence[str], tokens=None, advance: Callable[[int], None] = lambda n: None) -> np.ndarray:
         started = time.perf_counter()
