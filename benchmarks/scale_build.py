@@ -110,11 +110,12 @@ class LookupEmbedder:
 
 class StageClock:
     """A progress Reporter that notes when each of the pipeline's progress stages starts and
-    ends (read, embed, keywords, faiss, map, place, clusters), printing each as it ends."""
+    ends (read, embed, keywords, faiss, map, place, clusters), printing each as it ends and
+    its count every `every` seconds while it runs."""
 
-    def __init__(self, log=print):
+    def __init__(self, log=print, every: float = 120.0):
         self.spans: list[tuple[str, float, float]] = []
-        self.log = log
+        self.log, self.every = log, every
 
     def stage(self, name: str, total: int | None = None, unit: str = "docs"):
         from contextlib import contextmanager
@@ -122,8 +123,16 @@ class StageClock:
         @contextmanager
         def span():
             started = time.time()
+            done, shown = [0], [started]
+
+            def advance(n=1):
+                done[0] += n
+                if time.time() - shown[0] > self.every:
+                    shown[0] = time.time()
+                    self.log(f"  [{name}] {done[0]:,}/{total or 0:,} after {shown[0] - started:,.0f} s")
+
             try:
-                yield lambda n=1: None
+                yield advance
             finally:
                 self.spans.append((name, started, time.time()))
                 self.log(f"  [{name}] {time.time() - started:,.1f} s")
