@@ -3,13 +3,13 @@
 The corpus is `scale_corpus`'s real paragraphs (real vectors of the real model), each repeated
 `copies` times: copy 0 is the paragraph as it is, copy j > 0 is its text plus a marker
 (`COPY_MARKER`, so every id and text is unique) with the vector normalise(v + NOISE * N(0, I)),
-the noise row `paragraph` of a matrix drawn from a generator seeded by the copy number. A source
-Parquet file holds them (id, text, origin, copy_number) and goes through the real ingest
-(validation, signals, token counts, LanceDB writes, compaction), text index, FAISS, projection and clusters; only the model's
-forward pass is replaced, by `LookupEmbedder`, which gives each text its vector from the cache
-(and refuses a text it does not know) and otherwise is the real model (name, fingerprint,
-tokenizer, token counts). The app's query embedding later loads the real model by name, so a
-search on this workspace embeds its query for real.
+the noise row `paragraph` of a matrix drawn from a generator seeded by the copy number. A
+Parquet source holds them (id, text, origin, copy_number) and goes through the real ingest
+(validation, signals, token counts, LanceDB writes, compaction), text index, FAISS, projection
+and clusters; only the model's forward pass is replaced, by `LookupEmbedder`, which gives each
+text its vector from the cache (and refuses a text it does not know) and otherwise is the real
+model (name, fingerprint, tokenizer, token counts). The app's query embedding later loads the
+real model by name, so a search on this workspace embeds its query for real.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def write_source(path: Path, records: Sequence[dict], copies: int) -> int:
     if path.exists():
         return pq.ParquetFile(path).metadata.num_rows
     temporary = path.with_suffix(".tmp")
-    schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("origin", pa.string()), ("copy_number", pa.int32())])
+    schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("origin", pa.string()),
+                        ("copy_number", pa.int32())])
     with pq.ParquetWriter(temporary, schema) as writer:
         for copy in range(copies):
             for start in range(0, len(records), ROW_GROUP):

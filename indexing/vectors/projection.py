@@ -5,10 +5,12 @@ random sample of FIT_SAMPLE rows (`fit_sample`) and every other row is placed fr
 nearest fitted neighbours by `indexing.vectors.placement.MapPlacer` (FAISS kNN, the
 temperature-weighted mean of their places: how new rows land on an existing map), in
 PLACE_BATCH rows at a time so memory stays bounded. UMAP's own `transform` did this
-before: it runs its optimisation epochs on every placed batch and, measured here, was far
-over the 10-minute bar for 1M rows on two cores; placement takes about a minute.
-benchmarks/scale.py measures the sample size (time of fit + place at 1M, and how often a
-point's nearest points on the map share its topic): see README "A million documents".
+before, running its optimisation epochs on every batch of 50,000, 18 of them at 1M. The
+sample is FIT_MAX_ROWS, so a corpus just above it has as many fitted points as one just
+below: UMAP fits 100,000 rows in ~90 s on two free cores (benchmarks/index.py), well inside
+the 10-minute bar for 1M. benchmarks/scale.py's `maptopics` stage measures it against a
+50,000-row fit (time, and how often a point's nearest points on the map share its topic);
+README "A million documents" gives the figures.
 cuML replaces umap-learn on a GPU when installed.
 """
 
@@ -20,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 FIT_MAX_ROWS = 100_000  # up to this many rows the whole corpus is fitted
-FIT_SAMPLE = 50_000  # above it, the rows UMAP is fitted on; the rest are placed (see above)
+FIT_SAMPLE = 100_000  # above it, the rows UMAP is fitted on; the rest are placed (see above)
 PLACE_BATCH = 50_000  # rows placed at a time (a copy of this many vectors at most)
 
 
