@@ -67,7 +67,8 @@ EF_SEARCH = (64, 96, 128, 256)
 
 
 class Memory:
-    """RSS of this process and its children, sampled in a thread; `peak(since, until)`."""
+    """RSS of this process and its children, sampled in a thread; `peak(since, until)`; and
+    their CPU seconds (`cpu()`), the figure to compare when other work shares the machine."""
 
     def __init__(self, every: float = 0.2):
         import psutil
@@ -84,15 +85,24 @@ class Memory:
                 pass
         return total
 
+    def cpu(self) -> float:
+        times = self.process.cpu_times()
+        return times.user + times.system + times.children_user + times.children_system
+
     def _run(self) -> None:
         while True:
-            self.samples.append((time.time(), self.rss()))
+            self.samples.append((time.time(), self.rss(), self.cpu()))
             time.sleep(self.every)
 
     def peak(self, since: float, until: float | None = None) -> int:
         until = until or time.time()
-        return max((rss for at, rss in list(self.samples) if since - self.every <= at <= until + self.every),
+        return max((rss for at, rss, _ in list(self.samples) if since - self.every <= at <= until + self.every),
                    default=self.rss())
+
+    def cpu_between(self, since: float, until: float) -> float:
+        """CPU seconds spent between two times (to the sampling interval)."""
+        inside = [cpu for at, _, cpu in list(self.samples) if since - self.every <= at <= until + self.every]
+        return round(inside[-1] - inside[0], 1) if inside else 0.0
 
 
 def log(message: str) -> None:
@@ -121,7 +131,8 @@ def stage_build(ws_path: Path, source: Path, records, vectors, memory: Memory) -
     started = time.time()
     report = ws.index([source], progress=clock)
     seconds = time.time() - started
-    spans = [{"stage": name, "s": round(end - begin, 1), "peak_rss_bytes": memory.peak(begin, end)}
+    spans = [{"stage": name, "s": round(end - begin, 1), "cpu_s": memory.cpu_between(begin, end),
+              "peak_rss_bytes": memory.peak(begin, end)}
              for name, begin, end in clock.spans]
     state = json.loads((ws_path / "workspace.json").read_text())
     return {"s": round(seconds, 1), "peak_rss_bytes": memory.peak(started), "spans": spans,
@@ -152,16 +163,18 @@ def stage_search(ws_path: Path, queries: np.ndarray) -> dict:
         if ef is not None:
             index.index.hnsw.efSearch = ef
         index.search(queries[:20], 10)  # warm
-        times, found = [], []
+        times, cpu_times, found = [], [], []
         for query in queries:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             _, positions = index.search(query[None, :], 10)
             times.append(time.perf_counter() - began)
+            cpu_times.append(time.process_time() - began_cpu)
             found.append(positions[0])
         got = names[np.array(found)]
         recall = float(np.mean([len(set(g) & set(t)) / 10 for g, t in zip(got, exact_ids)]))
         result["by_ef_search"][str(ef)] = {"p50_ms": round(1000 * statistics.median(times), 3),
                                            "p95_ms": round(1000 * float(np.percentile(times, 95)), 3),
+                                           "cpu_p50_ms": round(1000 * statistics.median(cpu_times), 3),
                                            "recall_at_10": round(recall, 4)}
         log(f"  efSearch {ef}: p50 {result['by_ef_search'][str(ef)]['p50_ms']} ms, recall@10 {recall:.4f}")
     started = time.perf_counter()
@@ -282,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
             log(f"{stage}: recorded, skipped")
             continue
         log(f"{stage} ...")
-        started = time.time()
+        started, cpu = time.time(), memory.cpu()
         if stage == "build":
             scale_build.write_source(source, records[: args.base], args.copies)
             figures = stage_build(ws_path, source, records[: args.base], vectors, memory)
@@ -298,10 +311,12 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
         figures.setdefault("s", round(time.time() - started, 1))
         figures.setdefault("peak_rss_bytes", memory.peak(started))
+        figures["cpu_s"] = round(memory.cpu() - cpu, 1)
         figures["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
         done[stage] = figures
         done_path.write_text(json.dumps(done, indent=2, default=str) + "\n")
-        log(f"{stage}: {figures['s']:,} s, peak RSS {figures['peak_rss_bytes'] / 1e9:.2f} GB")
+        log(f"{stage}: {figures['s']:,} s wall, {figures['cpu_s']:,} s CPU, "
+            f"peak RSS {figures['peak_rss_bytes'] / 1e9:.2f} GB")
     result = {"corpus": {**meta, "base": args.base, "copies": args.copies, "queries": args.queries,
                          "documents": args.base * args.copies, "noise_per_dim": scale_build.NOISE,
                          "stated": "real embeddings of real documents repeated with small noise"},
