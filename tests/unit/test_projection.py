@@ -34,12 +34,17 @@ def test_tiny_inputs_on_a_line(n, expected):
     assert calls == [n]
 
 
-def test_three_blobs_stay_apart():
-    rng = np.random.default_rng(0)
+def _blobs(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """300 unit vectors in three tight blobs of 100, and each one's blob."""
+    rng = np.random.default_rng(seed)
     centres = rng.normal(size=(3, 32))
     labels = np.repeat(np.arange(3), 100)
     x = centres[labels] + 0.05 * rng.normal(size=(300, 32))
-    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), labels
+
+
+def test_three_blobs_stay_apart():
+    x, labels = _blobs(0)
 
     calls = []
     out = project(x, seed=42, advance=calls.append)
@@ -67,11 +72,7 @@ def test_above_fit_max_rows_a_sample_is_fitted_and_the_rest_placed(monkeypatch):
     monkeypatch.setattr(projection, "FIT_MAX_ROWS", 150)
     monkeypatch.setattr(projection, "FIT_SAMPLE", 120)
     monkeypatch.setattr(projection, "PLACE_BATCH", 25)  # several batches
-    rng = np.random.default_rng(1)
-    centres = rng.normal(size=(3, 32))
-    labels = np.repeat(np.arange(3), 100)
-    x = centres[labels] + 0.05 * rng.normal(size=(300, 32))
-    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    x, labels = _blobs(1)
 
     calls = []
     out = project(x, seed=7, advance=calls.append)
