@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--copies", type=int, default=10, help="times each paragraph is in the workspace")
     parser.add_argument("--workspace", default=str(CACHE / "ws-1m"))
     parser.add_argument("--stages", default=",".join(STAGES))
-    parser.add_argument("--compare-sample", type=int, default=50_000,
+    parser.add_argument("--compare-sample", type=int, default=100_000,
                         help="maptopics: also a map fitted on N rows, timed (0: none)")
     parser.add_argument("--redo", action="store_true", help="repeat stages already recorded")
     parser.add_argument("--out", default=None)

@@ -5,12 +5,16 @@ random sample of FIT_SAMPLE rows (`fit_sample`) and every other row is placed fr
 nearest fitted neighbours by `indexing.vectors.placement.MapPlacer` (FAISS kNN, the
 temperature-weighted mean of their places: how new rows land on an existing map), in
 PLACE_BATCH rows at a time so memory stays bounded. UMAP's own `transform` did this
-before, running its optimisation epochs on every batch of 50,000, 18 of them at 1M. The
-sample is FIT_MAX_ROWS, so a corpus just above it has as many fitted points as one just
-below: UMAP fits 100,000 rows in ~90 s on two free cores (benchmarks/index.py), well inside
-the 10-minute bar for 1M. benchmarks/scale.py's `maptopics` stage measures it against a
-50,000-row fit (time, and how often a point's nearest points on the map share its topic);
-README "A million documents" gives the figures.
+before, running its optimisation epochs on every batch of 50,000, 18 of them at 1M.
+
+FIT_SAMPLE is 50,000, chosen by time: placing costs more per row the more rows were fitted
+(IVF lists of sqrt(fitted) rows, 16 searched): 2,465 rows per CPU-second on 50,000 fitted
+against 1,112 on 100,000 (clustered 384-d vectors, this machine), so 950,000 placed rows take
+~6.4 CPU-minutes against ~14, and UMAP fits 50,000 rows in about half the ~90 s of 100,000 (benchmarks/index.py):
+about 4 minutes for 1M on two free cores against about 8, which leaves room under the
+10-minute bar when the machine is shared. A placed point sits among its own topic nearly as often as a fitted one
+(benchmarks/placement.py: 0.592 against 0.610). benchmarks/scale.py's `maptopics` stage
+compares the map with one fitted on 100,000 rows at 1M (time and topic agreement).
 cuML replaces umap-learn on a GPU when installed.
 """
 
@@ -22,7 +26,7 @@ from typing import Callable
 import numpy as np
 
 FIT_MAX_ROWS = 100_000  # up to this many rows the whole corpus is fitted
-FIT_SAMPLE = 100_000  # above it, the rows UMAP is fitted on; the rest are placed (see above)
+FIT_SAMPLE = 50_000  # above it, the rows UMAP is fitted on; the rest are placed (see above)
 PLACE_BATCH = 50_000  # rows placed at a time (a copy of this many vectors at most)
 
 
