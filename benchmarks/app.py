@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
                         "about sqrt(rows/4), at most 256)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the synthetic workspace")
+    parser.add_argument("--workspace", help="an existing indexed workspace instead of the synthetic one "
+                        "(e.g. benchmarks/scale.py's ~/.cache/loupe/bench/ws-1m)")
     parser.add_argument("--demo-docs", type=int, default=5000, help="demo corpus size (default 5000, as `loupe demo`)")
     parser.add_argument("--runs", type=int, default=3, help="first-page runs on the demo workspace (default 3)")
     parser.add_argument("--moves", type=int, default=20, help="threshold moves timed per scenario (default 20)")
@@ -175,10 +177,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-browser", action="store_true", help="only the in-process measurements (bars 1, 2)")
     parser.add_argument("--out", default=str(OUT / "app.json"), help="the JSON result")
     args = parser.parse_args(argv)
-    clusters = args.clusters or choose_k(args.rows)
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.workspace:
+        from benchmarks.load import given_workspace
 
-    root, built = synthetic_workspace(args.rows, clusters, args.seed, args.rebuild)
+        root, built = given_workspace(args.workspace)
+        args.rows, clusters = built["rows"], built["clusters"]
+    else:
+        clusters = args.clusters or choose_k(args.rows)
+        root, built = synthetic_workspace(args.rows, clusters, args.seed, args.rebuild)
     demo_root, demo_built = demo_workspace(args.demo_docs, args.seed) if not args.no_browser else (None, None)
     result = {
         "rows": args.rows,

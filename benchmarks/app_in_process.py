@@ -58,8 +58,9 @@ def _moves(corpus, moves: int) -> dict[str, list[dict[str, tuple]]]:
 
     one = [{MOVED_COLUMN: (cast(MOVED_COLUMN, t), bounds[MOVED_COLUMN][1])}
            for t in _thresholds(corpus.values_of[MOVED_COLUMN], moves, 0.02, 0.6)]
+    alpha = "alpha_frac" if "alpha_frac" in bounds else "gopher_alpha_word_frac"  # synthetic / real workspace
     fixed = {"chars": (bounds["chars"][0], cast("chars", np.quantile(corpus.values_of["chars"], 0.95))),
-             "alpha_frac": (0.55, bounds["alpha_frac"][1]),
+             alpha: (0.55, bounds[alpha][1]),
              "lang_score": (0.3, bounds["lang_score"][1])}
     four = [{**fixed, **move} for move in one]
     return {"one rule": one, "four rules": four}
@@ -213,8 +214,10 @@ def time_full_rerun(root: Path, others: dict[str, tuple], moves: int = 3) -> dic
         step = max(1, (high - low) // 400)
         for scenario in ("one rule", "four rules"):
             if scenario == "four rules":
-                for name, value in others.items():
-                    app.slider(key=f"rule_{name}").set_value(value)
+                drawn = {widget.key for widget in app.slider}  # a closed group (Gopher on a real workspace) draws none
+                result["other_rules_set"] = [name for name in others if f"rule_{name}" in drawn]
+                for name in result["other_rules_set"]:
+                    app.slider(key=f"rule_{name}").set_value(others[name])
                 rerun()
             times = []
             for move in range(1, moves + 1):

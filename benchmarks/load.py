@@ -307,6 +307,18 @@ def corpus_words(workspace: Path, count: int = 200, seed: int = 0) -> list[str]:
     return random.Random(seed).sample(words, min(count, len(words)))
 
 
+def given_workspace(path: str) -> tuple[Path, dict]:
+    """An existing workspace (real or benchmarks/scale.py's), with its rows and clusters."""
+    from indexing import Workspace
+
+    workspace = Workspace.open(path)
+    info = workspace.info()
+    if not info.get("ready"):
+        raise SystemExit(f"{path} is not fully indexed: run `loupe index -w {path}` first")
+    return workspace.root.resolve(), {"given": True, "rows": workspace.store.count(),
+                                      "clusters": workspace.store.clusters().num_rows}
+
+
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -362,6 +374,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--app-root", default=str(ROOT), help="the checkout whose app is measured (default: this one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the synthetic workspace")
+    parser.add_argument("--workspace", help="an existing indexed workspace instead of the synthetic one "
+                        "(e.g. benchmarks/scale.py's ~/.cache/loupe/bench/ws-1m); --rows is then its row count")
     parser.add_argument("--out", help="the JSON result (default benchmarks/out/load-<rows>-<sessions>.json)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))  # before benchmarks/: `app` is the package, not benchmarks/app.py
@@ -369,11 +383,15 @@ def main(argv: list[str] | None = None) -> None:
     from benchmarks.results import commit, write_result
     from indexing.vectors.clustering import choose_k
 
-    rows = synthetic.parse_size(args.rows)
     OUT.mkdir(parents=True, exist_ok=True)
     app_root = Path(args.app_root).resolve()
-    clusters = choose_k(rows)
-    workspace, built = synthetic.synthetic_workspace(rows, clusters, args.seed, args.rebuild)
+    if args.workspace:
+        workspace, built = given_workspace(args.workspace)
+        rows, clusters = built["rows"], built["clusters"]
+    else:
+        rows = synthetic.parse_size(args.rows)
+        clusters = choose_k(rows)
+        workspace, built = synthetic.synthetic_workspace(rows, clusters, args.seed, args.rebuild)
     words = corpus_words(workspace, seed=args.seed)
     result = {"rows": rows, "clusters": clusters, "app_root": str(app_root), "commit": commit(app_root),
               "workspace": {"path": str(workspace), **built}, "load_average_before": _load(),

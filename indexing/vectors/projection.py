@@ -1,9 +1,23 @@
 """The 2D map: UMAP of the vectors into `x`, `y`.
 
-Up to FIT_MAX_ROWS the whole corpus is fitted; above it UMAP is fitted on a
-random sample and the rest is placed with `transform`, which keeps memory and
-time bounded on large corpora. cuML replaces umap-learn on a GPU when installed; it fits
-up to GPU_FIT_MAX_ROWS whole (a million points in well under a minute) and returns numpy.
+Up to FIT_MAX_ROWS the whole corpus is fitted. Above it UMAP is fitted on a seeded
+random sample of FIT_SAMPLE rows (`fit_sample`) and every other row is placed from its
+nearest fitted neighbours by `indexing.vectors.placement.MapPlacer` (FAISS kNN, the
+temperature-weighted mean of their places: how new rows land on an existing map), in
+PLACE_BATCH rows at a time so memory stays bounded. UMAP's own `transform` did this
+before, running its optimisation epochs on every batch of 50,000, 18 of them at 1M.
+
+FIT_SAMPLE is 50,000, chosen by time: placing costs more per row the more rows were fitted
+(IVF lists of sqrt(fitted) rows, 16 searched): 2,465 rows per CPU-second on 50,000 fitted
+against 1,112 on 100,000 (clustered 384-d vectors, this machine), so 950,000 placed rows take
+~6.4 CPU-minutes against ~14, and UMAP fits 50,000 rows in about half the ~90 s of 100,000 (benchmarks/index.py):
+about 4 minutes for 1M on two free cores against about 8, which leaves room under the
+10-minute bar when the machine is shared. A placed point sits among its own topic nearly as often as a fitted one
+(benchmarks/placement.py: 0.592 against 0.610). benchmarks/scale.py's `maptopics` stage
+compares the map with one fitted on 100,000 rows at 1M (time and topic agreement).
+cuML replaces umap-learn on a GPU when installed; it fits up to GPU_FIT_MAX_ROWS whole (a
+million points in well under a minute) and returns numpy; above that it too is fitted on a
+sample (GPU_FIT_MAX_ROWS rows) and the rest placed.
 """
 
 from __future__ import annotations
@@ -13,10 +27,16 @@ from typing import Callable
 
 import numpy as np
 
-FIT_MAX_ROWS = 100_000
-GPU_FIT_MAX_ROWS = 2_000_000
-TRANSFORM_BATCH = 50_000
+FIT_MAX_ROWS = 100_000  # up to this many rows the whole corpus is fitted
+FIT_SAMPLE = 50_000  # above it, the rows UMAP is fitted on; the rest are placed (see above)
+PLACE_BATCH = 50_000  # rows placed at a time (a copy of this many vectors at most)
+GPU_FIT_MAX_ROWS = 2_000_000  # cuML: fitted whole up to this many rows, and on this many above
 NN_DESCENT_FROM = 50_000  # cuML: exact kNN graph below, approximate (nn_descent) above
+
+
+def fit_sample(n: int, size: int, seed: int | None) -> np.ndarray:
+    """The sorted positions (of `n`) that UMAP is fitted on: `size` of them, seeded."""
+    return np.sort(np.random.default_rng(seed).choice(n, min(size, n), replace=False))
 
 
 def _cuml_umap():
@@ -72,14 +92,26 @@ def project(
             coords = model.fit_transform(vectors)
             advance(n)
             return np.asarray(coords, dtype=np.float32)
-        rng = np.random.default_rng(seed)
-        sample = np.sort(rng.choice(n, fit_max, replace=False))
+        sample = fit_sample(n, FIT_SAMPLE if gpu_umap is None else fit_max, seed)
         coords = np.zeros((n, 2), dtype=np.float32)
         coords[sample] = model.fit_transform(vectors[sample])
-        advance(fit_max)
-        rest = np.setdiff1d(np.arange(n), sample)
-        for start in range(0, len(rest), TRANSFORM_BATCH):
-            part = rest[start : start + TRANSFORM_BATCH]
-            coords[part] = model.transform(vectors[part])
-            advance(len(part))
-        return coords
+    advance(len(sample))
+    place_rest(vectors, coords, sample, advance)
+    return coords
+
+
+def place_rest(vectors: np.ndarray, coords: np.ndarray, sample: np.ndarray,
+               advance: Callable[[int], None] = lambda n: None) -> None:
+    """Fill `coords` of every row not in `sample` from the fitted rows' places (MapPlacer;
+    the map has no clusters yet, so one stands in and its answer is unused)."""
+    from indexing.vectors.placement import MapPlacer
+
+    placer = MapPlacer.from_arrays(vectors[sample], coords[sample], np.zeros(len(sample), np.int32))
+    fitted = np.zeros(len(vectors), dtype=bool)
+    fitted[sample] = True
+    rest = np.flatnonzero(~fitted)
+    for start in range(0, len(rest), PLACE_BATCH):
+        part = rest[start : start + PLACE_BATCH]
+        placed = placer.place(vectors[part])
+        coords[part, 0], coords[part, 1] = placed.x, placed.y
+        advance(len(part))

@@ -332,8 +332,8 @@ def test_cuml_umap_only_with_a_gpu(fake_cuml, gpus, monkeypatch):
 def test_cuml_projection_shape_and_dtype_and_its_large_n_path(fake_cuml, gpus, monkeypatch):
     gpus(1)
     x = unit(600, 16, seed=5, centres=3)
-    monkeypatch.setattr(projection, "GPU_FIT_MAX_ROWS", 400)  # fit 400, place 200 with transform
-    monkeypatch.setattr(projection, "TRANSFORM_BATCH", 150)
+    monkeypatch.setattr(projection, "GPU_FIT_MAX_ROWS", 400)  # fit 400, place 200 from their neighbours
+    monkeypatch.setattr(projection, "PLACE_BATCH", 150)
     done = []
     out = projection.project(x, advance=done.append)
     assert out.shape == (600, 2) and out.dtype == np.float32 and np.isfinite(out).all()
