@@ -24,6 +24,7 @@ from indexing.recipes.recipe import Recipe
 from indexing.recipes.schema import arrow_type
 from indexing.signals.basic import TOKENS
 from indexing.signals.document import document_signals
+from indexing.signals.domain import domain_columns
 from indexing.workspace.owned_columns import OVERFLOW_COLUMN
 
 MINHASH_COLUMN, WORDS_COLUMN, VECTOR_COLUMN, EXACT_COLUMN = "_minhash", "_has_words", "_vector", "_exact"
@@ -100,6 +101,7 @@ class Scorer:
         texts = table["text"].to_pylist()
         table = dict(table)
         table.update(document_signals(texts))
+        table.update(domain_columns(table, self.names.fields.values()))
         tokens = self.embedder.count_tokens(texts) if texts else []
         table[TOKENS] = pa.array(tokens, pa.int64())
         if self.labels is not None:

@@ -10,7 +10,8 @@ A threshold can also be set as a share of the corpus ("keep the top 10%" of a sc
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from itertools import chain
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,9 +76,10 @@ class Rule:
         return " AND ".join(parts)
 
 
-def combined_predicate(rules: list[Rule], extra: str | None = None) -> str | None:
-    """The one SQL predicate the map, search and export share (rules AND-ed)."""
-    parts = [f"({p})" for p in (r.predicate() for r in rules) if p]
+def combined_predicate(rules: list[Rule], extra: str | None = None, conditions: Sequence = ()) -> str | None:
+    """The one SQL predicate the map, search and export share: the rules, the conditions on
+    string columns (`indexing.curate.categories.Condition`) and `extra`, AND-ed."""
+    parts = [f"({p})" for p in (r.predicate() for r in [*rules, *conditions]) if p]
     if extra and extra.strip():
         parts.append(f"({extra.strip()})")
     return " AND ".join(parts) or None
@@ -203,20 +205,23 @@ class Hits:
 
 
 def count_hits(rules: list[Rule], values_of: Mapping[str, np.ndarray], documents: int,
-               tokens: np.ndarray | None = None, pairs: bool = False) -> Hits:
+               tokens: np.ndarray | None = None, pairs: bool = False,
+               masks: Mapping[str, np.ndarray] | None = None) -> Hits:
     """Count, over columns in memory (float, NaN for missing; `documents` long), what
     each rule removes (a missing value fails any bound set), their `tokens` when given,
-    the documents cut by any rule and by several, and with `pairs` the pairwise table."""
+    the documents cut by any rule and by several, and with `pairs` the pairwise table.
+    `masks` (name -> keep per document: a condition on a string column) count as rules after `rules`."""
     cut = np.zeros(documents, dtype=bool)
     several = np.zeros(documents, dtype=bool)
     removed, removed_tokens, packed = [], [], []
-    for rule in rules:
-        if rule.low is None and rule.high is None:  # an open rule (a slider at its bounds) cuts nothing
-            out = None
+    outs = chain((None if rule.low is None and rule.high is None  # an open rule (a slider at its bounds) cuts nothing
+                  else ~rule.mask(np.asarray(values_of[rule.column], dtype=np.float64)) for rule in rules),
+                 (~np.asarray(keep, dtype=bool) for keep in (masks or {}).values()))  # one mask at a time
+    for out in outs:
+        if out is None:
             removed.append(0)
             removed_tokens.append(0)
         else:
-            out = ~rule.mask(np.asarray(values_of[rule.column], dtype=np.float64))
             count = int(np.count_nonzero(out))
             removed.append(count)
             removed_tokens.append(int(tokens[out].sum()) if tokens is not None and count else 0)
@@ -246,13 +251,15 @@ class Evaluation:
 
 def evaluate(rules: list[Rule], values_of: dict[str, np.ndarray], tokens: np.ndarray,
              bins_of: dict[str, tuple[np.ndarray, int]] | None = None,
-             base: np.ndarray | None = None) -> Evaluation:
-    """AND the rules (and `base`, e.g. a label or hand-written predicate's mask) over
-    columns in memory; `bins_of` (column -> (bin_index, bins)) adds kept histograms."""
-    hits = count_hits(rules, values_of, len(tokens), tokens=tokens)
+             base: np.ndarray | None = None, masks: Mapping[str, np.ndarray] | None = None) -> Evaluation:
+    """AND the rules, the `masks` (name -> keep: conditions on string columns) and `base`
+    (e.g. a label or hand-written predicate's mask) over columns in memory; `bins_of`
+    (column -> (bin_index, bins)) adds kept histograms."""
+    hits = count_hits(rules, values_of, len(tokens), tokens=tokens, masks=masks)
     keep = ~hits.cut if base is None else base & ~hits.cut
-    removed_by = {rule.column: count for rule, count in zip(rules, hits.removed)}
-    removed_tokens_by = {rule.column: count for rule, count in zip(rules, hits.removed_tokens)}
+    names = [rule.column for rule in rules] + list(masks or {})
+    removed_by = dict(zip(names, hits.removed))
+    removed_tokens_by = dict(zip(names, hits.removed_tokens))
     kept = KeptHistograms(bins_of or {}, keep)
     return Evaluation(keep, summarize(keep, tokens), removed_by, removed_tokens_by, kept)
 
@@ -271,10 +278,14 @@ class Overlap:
     by_two_or_more: int
 
 
-def overlap(rules: list[Rule], values_of: dict[str, np.ndarray]) -> Overlap:
-    """Pairwise overlap of the documents the set (non-open) rules remove."""
+def overlap(rules: list[Rule], values_of: dict[str, np.ndarray],
+            masks: Mapping[str, np.ndarray] | None = None) -> Overlap:
+    """Pairwise overlap of the documents the set (non-open) rules and the `masks` (name ->
+    keep: conditions on string columns) remove."""
     cutting = [r for r in rules if r.low is not None or r.high is not None]
-    if not cutting:
+    masks = dict(masks or {})
+    if not cutting and not masks:
         return Overlap([], np.zeros((0, 0), dtype=np.int64), 0)
-    hits = count_hits(cutting, values_of, len(values_of[cutting[0].column]), pairs=True)
-    return Overlap([r.column for r in cutting], hits.both, hits.removed_by_several)
+    documents = len(values_of[cutting[0].column]) if cutting else len(next(iter(masks.values())))
+    hits = count_hits(cutting, values_of, documents, pairs=True, masks=masks)
+    return Overlap([r.column for r in cutting] + list(masks), hits.both, hits.removed_by_several)

@@ -28,6 +28,7 @@ from indexing.ingest.records import Record, Rejection
 from indexing.ingest.validate import validate
 from indexing.signals.basic import TOKENS
 from indexing.signals.document import document_signals
+from indexing.signals.domain import domain_columns
 from indexing.ingest.sources import Source, open_source
 from indexing.workspace.sql import sql_equals
 from indexing.workspace.manifest import SourceState, WorkspaceState
@@ -225,6 +226,11 @@ class Ingest:
             fields.append(stored)
         columns, new_fields = field_columns(fields, known, self.report.warnings)
         known.update({f.name: f.type for f in new_fields})
+        for name, values in domain_columns(columns, self.names.fields.values()).items():  # from `url`
+            if name not in known:
+                new_fields.append(pa.field(name, values.type))
+                known[name] = values.type
+            columns[name] = values
         return _Chunk(
             plan,
             [doc_id for doc_id, _, _ in rows],

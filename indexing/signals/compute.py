@@ -25,6 +25,8 @@ from indexing.errors import NotIndexedError, SignalsError
 from indexing.curate.thresholds import as_float
 from indexing.signals.language import TYPES as LANGUAGE_TYPES
 from indexing.signals.language import language_columns
+from indexing.signals.domain import DOMAIN, URL_FIELD, domain_column
+from indexing.workspace.manifest import recorded_fields
 from indexing.workspace.lock import writer_lock
 from indexing.progress import Quiet, Reporter
 from indexing.signals.rules import PRESETS, suites_named
@@ -80,10 +82,14 @@ def compute_signals(
         types = {name: t for suite in chosen for name, t in suite.types.items()}
         if language:
             types.update(LANGUAGE_TYPES)
+        with_domain = URL_FIELD in dataset.schema.names and DOMAIN not in recorded_fields(workspace.root).values()
+        if with_domain:  # rows stored before `domain` existed get it here
+            types[DOMAIN] = pa.string()
         chunks: dict[str, list[pa.Array]] = {name: [] for name in ("id", *types)}
         seconds = dict.fromkeys([s.name for s in chosen] + ([LANGUAGE_STAGE] if language else []), 0.0)
         with progress.stage("signals", n) as advance:
-            for batch in dataset.to_batches(columns=["id", "text"], batch_size=batch_rows):
+            read = ["id", "text", *([URL_FIELD] if with_domain else [])]
+            for batch in dataset.to_batches(columns=read, batch_size=batch_rows):
                 text = batch.column("text")
                 if text.null_count:
                     raise SignalsError(f"{text.null_count:,} documents have no text; they cannot be measured")
@@ -99,6 +105,8 @@ def compute_signals(
                     for name, values in language_columns(texts).items():
                         chunks[name].append(values)
                     seconds[LANGUAGE_STAGE] += time.perf_counter() - started
+                if with_domain:
+                    chunks[DOMAIN].append(domain_column(batch.column(URL_FIELD).to_pylist()))
                 advance(len(texts))
         table = pa.table({
             "id": pa.chunked_array(chunks["id"], dataset.schema.field("id").type),
@@ -116,7 +124,7 @@ def compute_signals(
         if language:
             entries[LANGUAGE_STAGE] = stage_entry(n, seconds[LANGUAGE_STAGE], at)
         record_stages(workspace, entries)
-    values_of = {name: as_float(table.column(name)) for name in types if name != "lang"}
+    values_of = {name: as_float(table.column(name)) for name in types if name not in ("lang", DOMAIN)}
     presets = [preset_hits(s.preset, PRESETS[s.preset], values_of) for s in chosen]
     languages: dict[str, int] = {}
     if language:

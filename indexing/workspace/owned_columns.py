@@ -40,8 +40,9 @@ def owned_names() -> frozenset[str]:
     from indexing.signals.language import LANGUAGE_COLUMNS
     from indexing.signals.rules import RULE_COLUMNS
     from indexing.signals.basic import SIGNAL_COLUMNS
+    from indexing.signals.domain import DOMAIN_COLUMNS
 
-    return frozenset((*_FIXED, *SIGNAL_COLUMNS, *RULE_COLUMNS, *LANGUAGE_COLUMNS))
+    return frozenset((*_FIXED, *SIGNAL_COLUMNS, *RULE_COLUMNS, *LANGUAGE_COLUMNS, *DOMAIN_COLUMNS))
 
 
 def is_owned(name: str) -> bool:
