@@ -20,6 +20,7 @@ from components.map_figure import MAX_HOVER_POINTS, escape_ids
 from indexing import Workspace
 from indexing.curate.label_scheme import SCHEME_FILE
 from indexing.workspace.manifest import STATE_FILE
+from indexing.curate.categories import Category, categorize, string_columns
 from indexing.curate.thresholds import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns, sorted_finite
 
 SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full text
@@ -58,6 +59,8 @@ class Corpus:
     bins_of: dict[str, tuple[np.ndarray, int]] = field(repr=False)  # (bin of each row, bins)
     bounds: dict[str, tuple[float, float]] = field(repr=False)  # each slider's range (ints for int columns)
     flags: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # boolean columns (null: False)
+    categories: dict[str, Category] = field(default_factory=dict, repr=False)  # string columns of few values
+    text_columns: list[str] = field(default_factory=list)  # string columns of many values (contains, regex)
     _sorted: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -95,12 +98,14 @@ def read_corpus(workspace: Workspace) -> Corpus:
     schema = workspace.store.docs_schema()
     numeric = numeric_columns(schema)
     flags = boolean_columns(schema)
-    wanted = [c for c in dict.fromkeys(["id", "x", "y", "cluster", *numeric, *flags]) if c in schema.names]
+    strings = string_columns(schema)
+    wanted = [c for c in dict.fromkeys(["id", "x", "y", "cluster", *numeric, *flags, *strings]) if c in schema.names]
     table = workspace.docs(columns=wanted)
     ids = table.column("id").to_pylist()
     values_of = {name: as_float(table.column(name)) for name in numeric}
     tokens = values_of.get("tokens")
     histograms = {name: histogram(values) for name, values in values_of.items()}
+    categories, text_columns = _strings(table, strings)
     return Corpus(
         version=version,
         ids=ids,
@@ -116,7 +121,25 @@ def read_corpus(workspace: Workspace) -> Corpus:
         bounds={name: _slider_bounds(values, pa.types.is_integer(schema.field(name).type))
                 for name, values in values_of.items()},
         flags={name: table.column(name).fill_null(False).to_numpy(zero_copy_only=False).astype(bool) for name in flags},
+        categories=categories,
+        text_columns=text_columns,
     )
+
+
+def _strings(table: pa.Table, names: list[str]) -> tuple[dict[str, Category], list[str]]:
+    """The string columns with two or more values: few (a Category, kept as codes) or many
+    (named only: their contains/regex masks come from the engine, `predicate_mask`)."""
+    categories, text_columns = {}, []
+    for name in names:
+        column = table.column(name)
+        if column.null_count == len(column):
+            continue
+        category = categorize(name, column)
+        if category is None:
+            text_columns.append(name)
+        elif len(category.values) > 1 or (category.values and category.missing):
+            categories[name] = category
+    return categories, text_columns
 
 
 def _slider_bounds(values: np.ndarray, integer: bool) -> tuple[float, float]:

@@ -13,7 +13,8 @@ import math
 
 import streamlit as st
 
-from app.active_filter import HAND, Filter
+from app.active_filter import HAND, Filter, contains_key, exclude_key, include_key, regex_key
+from app.string_filters import show_string_columns
 from app.data import Corpus, texts_at
 from app.session import KEEP
 from app.tabs import Context
@@ -21,7 +22,8 @@ from components.figure_spec import Prepared
 from components.histogram import histogram_spec
 from components.text import md
 from indexing.curate.classifiers import percentile_threshold
-from indexing.curate.thresholds import Rule, near_in_sorted
+from indexing.curate.categories import CATEGORY_PRESETS, CategoryPreset
+from indexing.curate.thresholds import Rule, long_tailed, near_in_sorted
 from indexing.signals.rules import PRESETS
 
 NEAR = 3  # documents shown on each side of a threshold
@@ -54,6 +56,7 @@ def show(ctx: Context) -> None:
         st.info("The predicate is being edited as text in the sidebar; these sliders apply again when you switch that off.")
     _presets(corpus, hand)
     _overlap_summary(active)
+    show_string_columns(corpus, active, hand, group_key)
     by_column = {r.column: r for r in active.rules}
     for title, names in column_groups(corpus.filterable).items():
         cutting = sum(1 for n in names if n in by_column and by_column[n].predicate())
@@ -94,18 +97,44 @@ def _set_rules(corpus: Corpus, rules: list[Rule], clear_others: bool) -> None:
         if name in corpus.integer:  # keep >= 49.5 on whole numbers is keep >= 50
             start, end = math.ceil(start), math.floor(end)
         st.session_state[f"rule_{name}"] = (start, end)
+    if clear_others:  # and every condition on a string column
+        for name in corpus.categories:
+            st.session_state[include_key(name)] = []
+            st.session_state[exclude_key(name)] = []
+        for name in corpus.text_columns:
+            st.session_state[contains_key(name)] = ""
+            st.session_state[regex_key(name)] = ""
+
+
+def _set_preset(corpus: Corpus, preset: CategoryPreset) -> None:
+    """A preset of thresholds and categories: its rules as `_set_rules`, its values chosen."""
+    _set_rules(corpus, list(preset.rules), False)
+    for condition in preset.conditions:
+        st.session_state[include_key(condition.column)] = list(condition.include)
+        st.session_state[exclude_key(condition.column)] = list(condition.exclude)
+    st.session_state[group_key("Categories")] = True
+
+
+def _preset_fits(corpus: Corpus, preset: CategoryPreset) -> bool:
+    """Every value the preset keeps is one of the workspace's (else it would keep nothing new)."""
+    return all(c.column in corpus.categories and set(c.include) <= set(corpus.categories[c.column].values)
+               for c in preset.conditions)
 
 
 def _presets(corpus: Corpus, hand: bool) -> None:
     """One button per published rule set whose columns this workspace has."""
     usable = {name: rules for name, rules in PRESETS.items() if any(r.column in corpus.bounds for r in rules)}
-    cells = st.columns(len(usable) + 1)
+    mixed = [p for p in CATEGORY_PRESETS if _preset_fits(corpus, p)]
+    cells = st.columns(len(usable) + len(mixed) + 1)
     for cell, (name, rules) in zip(cells, usable.items()):
         cell.button(f"{name} preset", key=f"preset_{name}", on_click=_set_rules, args=(corpus, rules, False),
                     disabled=hand, use_container_width=True,
                     help=f"Set the {len(rules)} published thresholds of {name} (other rules stay as they are).")
+    for cell, preset in zip(cells[len(usable):], mixed):
+        cell.button(f"{preset.name} preset", key=f"preset_{preset.name}", on_click=_set_preset, args=(corpus, preset),
+                    disabled=hand, use_container_width=True, help=f"Set {preset.about}.")
     cells[-1].button("Clear all thresholds", key="preset_clear", on_click=_set_rules, args=(corpus, [], True),
-                     disabled=hand, use_container_width=True)
+                     disabled=hand, use_container_width=True, help="Every threshold and every category or text condition.")
 
 
 def _keep_top(corpus: Corpus, name: str) -> None:
@@ -138,6 +167,8 @@ def _column_panel(corpus: Corpus, active: Filter, workspace, rule: Rule, hand: b
         plot.plotly_chart(figure, key=f"hist_{name}", config={"displayModeBar": False})
         controls.slider(md(name), low, high, (low, high), key=f"rule_{name}", disabled=hand, persist_state=KEEP,
                         step=None if name in corpus.integer else (high - low) / 1000)
+        if long_tailed(low, high):
+            _exact_bounds(controls, corpus, name, hand)
         if name.startswith("score_"):
             controls.number_input("keep the top %", 0.0, 100.0, None, 1.0, key=f"top_{name}", disabled=hand, persist_state=KEEP,
                                   on_change=_keep_top, args=(corpus, name),
@@ -148,6 +179,33 @@ def _column_panel(corpus: Corpus, active: Filter, workspace, rule: Rule, hand: b
                          f"({tokens:,} tokens), keeps {corpus.size - removed:,}")
         if rule.low is not None or rule.high is not None:
             _near_cut(controls, corpus, workspace, rule)
+
+
+def _set_bound(corpus: Corpus, name: str, side: int) -> None:
+    """A typed bound moves that side of the slider (within the column's range, never past the other side)."""
+    low, high = corpus.bounds[name]
+    chosen = list(st.session_state.get(f"rule_{name}", (low, high)))
+    typed = st.session_state.get(f"{('low', 'high')[side]}_{name}")
+    if typed is None:
+        typed = (low, high)[side]
+    typed = min(max(typed, low), high)
+    chosen[side] = min(typed, chosen[1]) if side == 0 else max(typed, chosen[0])
+    st.session_state[f"rule_{name}"] = tuple(chosen)
+
+
+def _exact_bounds(where, corpus: Corpus, name: str, hand: bool) -> None:
+    """A long-tailed column (`tokens`, `chars`: orders of magnitude between its ends) gets two
+    number inputs beside the slider, whose pixels there are hundreds of values wide."""
+    low, high = corpus.bounds[name]
+    chosen = st.session_state.get(f"rule_{name}", (low, high))
+    integer = name in corpus.integer
+    left, right = where.columns(2)
+    for cell, side, label in ((left, 0, "at least"), (right, 1, "at most")):
+        key = f"{('low', 'high')[side]}_{name}"
+        st.session_state[key] = int(chosen[side]) if integer else float(chosen[side])
+        cell.number_input(f"{md(name)} {label}", low, high, key=key, disabled=hand, step=1 if integer else None,
+                          on_change=_set_bound, args=(corpus, name, side),
+                          help="An exact bound: this column spans orders of magnitude.")
 
 
 def _near_cut(where, corpus: Corpus, workspace, rule: Rule) -> None:

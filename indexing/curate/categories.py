@@ -1,10 +1,12 @@
 """Conditions on string columns: keep or drop chosen values, or match text, as one SQL predicate.
 
 The first filter a pre-training curator sets is the language (`lang = 'en'`), then the
-source, domain or section. A string column with at most CATEGORY_LIMIT distinct values
-is a *category*: the filter panel draws its most frequent values and the curator
-includes or excludes some of them. A column with more values (titles, URLs) is *text*:
-it gets "contains" and "matches regex" instead.
+source, domain or section. A string column is a *category* when its values repeat: at
+most CATEGORY_LIMIT distinct values, and at most one per two documents that have one
+(any column of up to ALWAYS_CATEGORY values is a category). The filter panel draws its
+most frequent values and the curator includes or excludes some of them. Any other string
+column (titles, URLs: nearly a value per document) is *text*: it gets "contains" and
+"matches regex" instead.
 
 Each condition is a SQL conjunct (quoted through `indexing.workspace.sql`) and a mask
 over the rows in memory. They must agree, so the mask is the SQL itself, evaluated by
@@ -29,7 +31,8 @@ from indexing.errors import SelectionError
 from indexing.workspace.owned_columns import OVERFLOW_COLUMN
 from indexing.workspace.sql import quote_identifier, quote_string, sql_in
 
-CATEGORY_LIMIT = 200  # a string column with at most this many distinct values is a category
+CATEGORY_LIMIT = 200  # a string column with more distinct values than this is text, not a category
+ALWAYS_CATEGORY = 20  # one with at most this many is a category however few documents there are
 NOT_CONDITIONED = frozenset({"id", "text", OVERFLOW_COLUMN})  # identity, content, a JSON bag
 NULL_CODE = -1
 
@@ -60,13 +63,18 @@ class Category:
         return np.bincount(self.codes[keep & present], minlength=len(self.values))
 
 
+def is_category(distinct: int, with_value: int, limit: int = CATEGORY_LIMIT) -> bool:
+    """Whether `distinct` values over `with_value` documents are few enough to chart (see above)."""
+    return distinct <= limit and (distinct <= ALWAYS_CATEGORY or 2 * distinct <= with_value)
+
+
 def categorize(name: str, column: pa.ChunkedArray | pa.Array, limit: int | None = CATEGORY_LIMIT) -> Category | None:
-    """`column` as a Category, or None when it holds more than `limit` distinct values
-    (None: no limit). One dictionary encoding; values ordered by count, then by value."""
+    """`column` as a Category, or None when it is text (`is_category`; `limit` None: always a
+    Category). One dictionary encoding; values ordered by count, then by value."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     encoded = pc.dictionary_encode(array.cast(pa.string()))
     dictionary = encoded.dictionary.to_pylist()
-    if limit is not None and len(dictionary) > limit:
+    if limit is not None and not is_category(len(dictionary), len(array) - array.null_count, limit):
         return None
     raw = encoded.indices.to_numpy(zero_copy_only=False)
     valid = ~np.asarray(encoded.is_null().to_numpy(zero_copy_only=False), dtype=bool)
@@ -152,3 +160,23 @@ def conditions_predicate(conditions: list[Condition]) -> str | None:
     """The conditions that cut, AND-ed (None: none cut)."""
     parts = [f"({c.predicate()})" for c in conditions if c.cuts]
     return " AND ".join(parts) or None
+
+
+@dataclass(frozen=True)
+class CategoryPreset:
+    """A published filter that mixes thresholds and categories, set with one button."""
+
+    name: str
+    rules: tuple  # of indexing.curate.thresholds.Rule
+    conditions: tuple[Condition, ...]
+    about: str
+
+
+def _english() -> CategoryPreset:
+    from indexing.curate.thresholds import Rule
+
+    return CategoryPreset("FineWeb English", (Rule("lang_score", 0.65, None),), (Condition("lang", include=("en",)),),
+                          "FineWeb's language filter: lang = 'en' with lang_score >= 0.65 (fastText lid.176)")
+
+
+CATEGORY_PRESETS = (_english(),)

@@ -115,6 +115,15 @@ def histogram(values: np.ndarray, bins: int = 60, log: bool | None = None) -> tu
     return counts, edges
 
 
+LONG_TAIL = 100  # a column whose top is this many times its bottom (or more) gets exact bounds
+
+
+def long_tailed(low: float, high: float) -> bool:
+    """Whether a column's range spans orders of magnitude (`tokens`, `chars`): a slider cannot
+    pick 50 out of 0..50,000, so the filter panel adds exact number inputs."""
+    return low >= 0 and high > 0 and high / max(low, 1) >= LONG_TAIL
+
+
 def near_threshold(values: np.ndarray, threshold: float, k: int = 3,
                    order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the k documents just below and the k just at or above `threshold`;

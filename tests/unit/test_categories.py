@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from indexing.curate.categories import (CATEGORY_LIMIT, Condition, categorize, check_condition,
+from indexing.curate.categories import (ALWAYS_CATEGORY, CATEGORY_LIMIT, Condition, categorize, check_condition,
                                         conditions_predicate, string_columns)
 from indexing.curate.thresholds import Rule, combined_predicate, evaluate, overlap
 from indexing.errors import SelectionError
@@ -23,8 +23,12 @@ def test_a_column_becomes_codes_by_frequency_and_a_wide_one_is_not_a_category():
     assert category.missing == 2
     assert [category.values[c] if c >= 0 else None for c in category.codes] == VALUES
     assert category.counts.sum() + category.missing == len(VALUES)
-    wide = pa.array([f"v{i}" for i in range(CATEGORY_LIMIT + 1)])
+    wide = pa.array([f"v{i % (CATEGORY_LIMIT + 1)}" for i in range(5 * CATEGORY_LIMIT)])
     assert categorize("title", wide) is None and categorize("title", wide, limit=None) is not None
+    twice = pa.array([f"v{i % CATEGORY_LIMIT}" for i in range(2 * CATEGORY_LIMIT)])
+    assert categorize("section", twice) is not None  # 200 values, each in 2 documents
+    unique = pa.array([f"https://a.org/{i}" for i in range(ALWAYS_CATEGORY + 1)])
+    assert categorize("url", unique) is None and categorize("url", unique[:ALWAYS_CATEGORY]) is not None
     kept = category.kept_counts(np.array([True] * 6 + [False] * 6))
     assert kept[category.values.index("en")] == 2
 
