@@ -41,6 +41,7 @@ def pytest_collection_modifyitems(config, items):
 def workspace(tmp_path_factory, stdlib_rows) -> Workspace:
     root = tmp_path_factory.mktemp("browser")
     rows = stdlib_rows[:120] + [{"id": "evil", "text": EVIL, "kind": "x", "module": "x"}]
+    rows = [{**r, "url": f"https://www.{r['module'].split('.')[0]}.example.org/{i}"} for i, r in enumerate(rows)]  # a text column; `domain` a category
     ws = Workspace.create(root / "ws", id_field="id")  # the real default model
     ws.index([write_jsonl(root / "corpus.jsonl", rows)])
     return ws
