@@ -2,7 +2,8 @@
 
 `loupe index` computes every suite and the language for the rows it adds. This stage
 computes them for every row of a workspace: one indexed before the suites existed, or
-after a suite changed. It reads the texts from LanceDB in batches, computes the chosen
+after a suite changed; and `domain` from a `url` column (`indexing.signals.domain`) for rows
+stored before it existed. It reads the texts from LanceDB in batches, computes the chosen
 suites (and the language), and writes all the columns with one `Store.replace_columns`
 call at the end, so the table holds the old columns or the new ones, never half of them.
 A kill between that call's drop and merge leaves the columns missing, and running the

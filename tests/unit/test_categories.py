@@ -142,3 +142,32 @@ def test_ingest_gives_a_source_with_urls_a_domain_column_and_keeps_its_own_domai
         {"d0": "python.org", "d1": None, "d2": "docs.python.org"}
     assert set(table["domain_src"].to_pylist()) == {"mine"}
     assert ws.select("domain = 'python.org'") == ["d0"]
+
+
+def test_loupe_signals_gives_rows_stored_before_a_domain(tmp_path):
+    from indexing import Workspace
+    from indexing.signals.compute import compute_signals
+
+    rows = [{"id": f"d{i}", "text": f"a document about topic {i}", "url": f"https://WWW.site{i % 2}.org/{i}"}
+            for i in range(6)]
+    ws = Workspace.create(tmp_path / "ws", model="hash:32", id_field="id")
+    ws.index([write_jsonl(tmp_path / "docs.jsonl", rows)])
+    ws.store.table("docs").drop_columns(["domain"])  # as a workspace indexed before `domain` existed
+    result = compute_signals(ws, suites=[], language=True)
+    assert "domain" in result.columns
+    table = ws.docs(columns=["id", "domain"])
+    assert dict(zip(table["id"].to_pylist(), table["domain"].to_pylist())) == \
+        {f"d{i}": f"site{i % 2}.org" for i in range(6)}
+
+
+def test_the_category_chart_escapes_values_and_maps_bars_back_to_them():
+    from components.category_bars import category_bars_figure, category_bars_spec
+
+    values = ["<b>bold</b>", "en", "x" * 100]
+    spec = category_bars_spec(values, np.array([5, 3, 1]), "kind <i>", kept=np.array([2, 3, 0]), excluded=("en",))
+    bars = spec["data"][0]
+    assert bars["y"][0] == "&lt;b&gt;bold&lt;/b&gt;" and len(bars["y"][2]) <= 40
+    assert [values[i] for i in bars["customdata"]] == values
+    assert bars["marker"]["color"][1] != bars["marker"]["color"][0]  # the removed value is shaded
+    assert spec["layout"]["title"]["text"] == "kind &lt;i&gt;"
+    category_bars_figure(values, np.array([5, 3, 1]), "kind")  # plotly validates it
