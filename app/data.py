@@ -20,9 +20,10 @@ from components.map_figure import MAX_HOVER_POINTS, escape_ids
 from indexing import Workspace
 from indexing.curate.label_scheme import SCHEME_FILE
 from indexing.workspace.manifest import STATE_FILE
-from indexing.curate.categories import Category, categorize, string_columns
+from indexing.curate.categories import Category, categorize_batches, string_columns
 from indexing.curate.thresholds import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns, sorted_finite
 
+STRING_BATCH = 65_536  # rows of a string column read at a time (a text column: only until it shows itself)
 SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full text
 
 
@@ -99,13 +100,13 @@ def read_corpus(workspace: Workspace) -> Corpus:
     numeric = numeric_columns(schema)
     flags = boolean_columns(schema)
     strings = string_columns(schema)
-    wanted = [c for c in dict.fromkeys(["id", "x", "y", "cluster", *numeric, *flags, *strings]) if c in schema.names]
+    wanted = [c for c in dict.fromkeys(["id", "x", "y", "cluster", *numeric, *flags]) if c in schema.names]
     table = workspace.docs(columns=wanted)
     ids = table.column("id").to_pylist()
     values_of = {name: as_float(table.column(name)) for name in numeric}
     tokens = values_of.get("tokens")
     histograms = {name: histogram(values) for name, values in values_of.items()}
-    categories, text_columns = _strings(table, strings)
+    categories, text_columns = _strings(workspace, version, strings)
     return Corpus(
         version=version,
         ids=ids,
@@ -126,15 +127,19 @@ def read_corpus(workspace: Workspace) -> Corpus:
     )
 
 
-def _strings(table: pa.Table, names: list[str]) -> tuple[dict[str, Category], list[str]]:
+def _strings(workspace: Workspace, version: int, names: list[str]) -> tuple[dict[str, Category], list[str]]:
     """The string columns with two or more values: few (a Category, kept as codes) or many
-    (named only: their contains/regex masks come from the engine, `predicate_mask`)."""
+    (named only: their contains/regex masks come from the engine, `predicate_mask`). Each is
+    read batch by batch at `version`, a text column only until it shows itself one."""
     categories, text_columns = {}, []
+    dataset = workspace.store.table("docs").to_lance()
+    if dataset.version != version:
+        dataset = dataset.checkout_version(version)
     for name in names:
-        column = table.column(name)
-        if column.null_count == len(column):
+        batches = (batch.column(0) for batch in dataset.to_batches(columns=[name], batch_size=STRING_BATCH))
+        category = categorize_batches(name, batches)
+        if category is not None and category.missing == len(category.codes):
             continue
-        category = categorize(name, column)
         if category is None:
             text_columns.append(name)
         elif len(category.values) > 1 or (category.values and category.missing):

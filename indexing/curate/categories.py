@@ -22,6 +22,7 @@ threshold does); an exclude keeps it (removing `lang = 'de'` keeps a document wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -85,6 +86,19 @@ def categorize(name: str, column: pa.ChunkedArray | pa.Array, limit: int | None 
     rank[order] = np.arange(len(dictionary), dtype=np.int32)
     codes = np.where(valid, rank[raw] if len(dictionary) else 0, NULL_CODE).astype(np.int32)
     return Category(name, [dictionary[k] for k in order], codes, counts[order])
+
+
+def categorize_batches(name: str, batches: Iterable[pa.Array], limit: int = CATEGORY_LIMIT) -> Category | None:
+    """`categorize` of a column read batch by batch, stopping at the batch that shows it is
+    text (more than `limit` distinct values): a source's long text field (titles, HTML) is
+    never held whole, only its first batches."""
+    chunks, seen = [], set()
+    for batch in batches:
+        seen.update(pc.unique(batch).drop_null().to_pylist())
+        if len(seen) > limit:
+            return None
+        chunks.append(batch.cast(pa.string()))
+    return categorize(name, pa.chunked_array(chunks, pa.string()), limit)
 
 
 @dataclass(frozen=True)

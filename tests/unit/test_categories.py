@@ -171,3 +171,19 @@ def test_the_category_chart_escapes_values_and_maps_bars_back_to_them():
     assert bars["marker"]["color"][1] != bars["marker"]["color"][0]  # the removed value is shaded
     assert spec["layout"]["title"]["text"] == "kind &lt;i&gt;"
     category_bars_figure(values, np.array([5, 3, 1]), "kind")  # plotly validates it
+
+
+def test_a_text_column_is_read_only_until_it_shows_itself():
+    from indexing.curate.categories import categorize_batches
+
+    def batches(pulled):
+        for start in range(0, 10_000, 100):
+            pulled.append(start)
+            yield pa.array([f"title {i}" for i in range(start, start + 100)])
+
+    pulled = []
+    assert categorize_batches("title", batches(pulled)) is None
+    assert len(pulled) == CATEGORY_LIMIT // 100 + 1  # stopped at the batch past the limit
+    repeated = [pa.array(["en", "de", None] * 50) for _ in range(4)]
+    category = categorize_batches("lang", iter(repeated))
+    assert category.values == ["de", "en"] and category.missing == 200 and len(category.codes) == 600
