@@ -131,9 +131,14 @@ def _string_conditions(corpus: Corpus, path: str, version: int, labels_version: 
         except SelectionError as problem:  # the regex rests until it is fixed; "contains" still holds
             problems[name], regex = str(problem), ""
         condition = Condition(name, contains=state.get(contains_key(name)) or "", regex=regex)
-        if condition.cuts:
+        if not condition.cuts:
+            continue
+        try:  # the engine's own answer (a text column is not held in memory)
             masks[name] = predicate_mask(path, version, labels_version, condition.predicate())
-            conditions.append(condition)
+        except SelectionError as problem:  # e.g. a text beyond the predicate's bounds
+            problems[name] = str(problem)
+            continue
+        conditions.append(condition)
     return conditions, masks, problems
 
 

@@ -68,3 +68,12 @@ def test_an_exact_bound_on_a_long_tailed_column_moves_the_slider_and_the_count(p
     assert _predicate(page) == "(`chars` >= 500)"
     assert _kept(page) == workspace.count("chars >= 500") < N
     assert page.locator('input[aria-label="chars — start"]').get_attribute("value") == "500"
+
+
+def test_the_fineweb_english_preset_button_keeps_english_above_its_score(page, workspace):
+    page.get_by_role("tab", name="Filters").click()
+    page.get_by_role("button", name="FineWeb English preset").click()
+    _settle(page)
+    where = _predicate(page)
+    assert "(`lang` IN ('en'))" in where and "`lang_score` >= 0.65" in where
+    assert _kept(page) == len(workspace.select(where)) == workspace.count("lang = 'en' AND lang_score >= 0.65")

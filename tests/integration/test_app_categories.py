@@ -80,3 +80,13 @@ def test_a_long_tailed_column_takes_exact_bounds(monkeypatch, workspace):
     assert app.slider(key="rule_chars").value == (low + 37, high)
     assert _predicate(app) == f"(`chars` >= {low + 37})"
     assert f"kept {workspace.count(f'chars >= {low + 37}')} documents" in _kept(app)
+
+
+def test_the_fineweb_english_preset_sets_a_category_and_a_threshold(monkeypatch, workspace):
+    app = _run(monkeypatch, workspace.root)
+    app.button(key="preset_FineWeb English").click().run()
+    assert not app.exception
+    assert app.multiselect(key="cat_in_lang").value == ["en"]  # the Categories group opened with it
+    where = _predicate(app)
+    assert "`lang_score` >= 0.65" in where and "(`lang` IN ('en'))" in where
+    assert f"kept {len(workspace.select(where))} documents" in _kept(app)
