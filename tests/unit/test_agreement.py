@@ -96,3 +96,27 @@ def test_an_authors_undo_restores_their_own_previous_label(two):
 def test_settling_needs_a_value(two):
     with pytest.raises(LabelError, match="settling needs a value"):
         two.labels.settle(["d4"], "quality", None)
+
+
+def test_the_cli_labels_as_an_author_settles_and_shows_agreement(two, tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    runner = CliRunner()
+    ids = tmp_path / "ids.txt"
+    ids.write_text("d9\n")
+    w = ["-w", str(two.root)]
+    done = runner.invoke(cli, ["label", *w, "--name", "quality", "--value", "good", "--ids-file", str(ids),
+                               "--author", "carol[/x]"])
+    assert done.exit_code == 0, done.output
+    shown = runner.invoke(cli, ["agreement", *w, "quality"])
+    assert shown.exit_code == 0, shown.output
+    assert "alice and bob" in shown.output and "0.400" in shown.output
+    assert "carol[/x]" in shown.output  # an author is data: printed as it is
+    assert "3 disagreements to settle" in shown.output
+    settled = runner.invoke(cli, ["label", *w, "--name", "quality", "--value", "bad", "--ids-file", str(ids),
+                                  "--settle"])
+    assert settled.exit_code == 0 and "settled quality=bad" in settled.output
+    assert "2 disagreements to settle" in runner.invoke(cli, ["agreement", *w]).output
+    assert runner.invoke(cli, ["agreement", *w, "topic"]).output.strip() == "no labels named topic"
