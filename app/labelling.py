@@ -4,6 +4,8 @@ Shared by the Label tab (bulk labels) and the Map tab's reader (one document). E
 click is one `labels.add` (an append to the `labels` table) made in a widget callback,
 so it is stored before the page redraws; what it did is the next message. Label
 names and values are data: on buttons and in messages they go through `md`.
+Every label carries its author: the name the Label tab asks for (kept in the session
+under AUTHOR, so the Map tab's reader labels as the same person), else the login name.
 """
 
 from __future__ import annotations
@@ -14,12 +16,21 @@ from app.messages import say
 from components.text import md
 from indexing.workspace.disk import os_error_message
 from indexing.errors import LabelError
+from indexing.curate.labels import default_author
+
+AUTHOR = "label_author"  # the Label tab's "Labelling as" input
+
+
+def current_author() -> str:
+    """Who labels in this session: the name given in the Label tab, else the login name."""
+    given = st.session_state.get(AUTHOR)
+    return given.strip() if isinstance(given, str) and given.strip() else default_author()
 
 
 def add_label(workspace, ids: list[str], name: str, value: str | None) -> None:
     """Label `ids` with `name = value` (None clears), in a click's callback: the outcome is the next message."""
     try:
-        workspace.labels.add(ids, name, value)
+        workspace.labels.add(ids, name, value, author=current_author())
     except LabelError as error:
         say("error", str(error))
         return

@@ -19,6 +19,11 @@ writes is measured on ALL the other documents of the two classes (never the seed
 planted copy). The cross-validated ROC AUC that `train` reports from the seeds alone is
 shown beside it. Mean and standard deviation over the draws.
 
+Active learning (`benchmarks/active_learning.py`). How many labels the *uncertain* queue
+needs to reach ROC AUC 0.90 on each task, against random order: the curator simulated with
+the same ground truth, 5 random pool/test splits, the median labels of each order and their
+ratio (the bar: at most half).
+
 Dedup. `exact_groups` on the texts, `minhash_groups` on the texts (Jaccard threshold 0.8,
 the default, and 0.6) and `semantic_groups` on the stored vectors (eps 0.05, cosine >= 0.95,
 the default, and eps 0.1), all from `indexing.curate.dedup`, each on the whole corpus. Recall is `pairs_found` on the planted pairs,
@@ -30,6 +35,7 @@ benchmarks/out/seeds-ws-<corpus key> and reused (indexing it is the slow part).
 
     .venv/bin/python benchmarks/seeds.py                 # a few minutes on 2 cores
     .venv/bin/python benchmarks/seeds.py --draws 2 --seeds 10 50
+    .venv/bin/python benchmarks/seeds.py --parts active --out benchmarks/out/active.json
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
+import active_learning  # noqa: E402
 import manpages  # noqa: E402
 import planted  # noqa: E402
 from results import write_result  # noqa: E402
@@ -64,6 +71,7 @@ DRAWS = 5
 PER_KIND = 100
 MINHASH_THRESHOLDS = (0.8, 0.6)  # the default, and a looser one
 SEMANTIC_EPS = (0.05, 0.1)  # the default (cosine >= 0.95), and a looser one (>= 0.9)
+PARTS = ("seeds", "active", "dedup")
 
 
 @dataclass(frozen=True)
@@ -242,6 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-kind", type=int, default=PER_KIND, help="planted copies of each kind")
     parser.add_argument("--workdir", type=Path, default=None, help="where the workspace goes")
     parser.add_argument("--out", type=Path, default=OUT / "seeds.json")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="what to measure: seed counts, the active-learning queue, dedup")
+    parser.add_argument("--active-runs", type=int, default=active_learning.RUNS, help="random splits per task (active)")
     args = parser.parse_args(argv)
     if any(n < 2 for n in args.seeds) or args.draws < 1:
         parser.error("every seed count must be at least 2 and --draws at least 1")
@@ -257,15 +268,19 @@ def main(argv: list[str] | None = None) -> None:
 
     ws, index_seconds, stored = build_workspace(full, args.workdir or OUT / f"seeds-ws-{key}-p{args.per_kind}")
     chapter = {r["id"]: r["chapter"] for r in records}
-    tasks = []
+    tasks, active = [], []
     for task in TASKS:
         truth = {i: "positive" if c in task.positive else "negative"
                  for i, c in chapter.items() if c in task.positive + task.negative}
-        rows = run_task(ws, task, truth, args.seeds, args.draws)
-        tasks.append({"name": task.name, "description": task.description,
-                      "positives": sum(v == "positive" for v in truth.values()),
-                      "negatives": sum(v == "negative" for v in truth.values()), "rows": rows})
-    dedup = run_dedup(ws, pairs_by_id, {c["id"]: c["planted_edits"] for c in copies if c["planted_kind"] == "near"})
+        if "seeds" in args.parts:
+            rows = run_task(ws, task, truth, args.seeds, args.draws)
+            tasks.append({"name": task.name, "description": task.description,
+                          "positives": sum(v == "positive" for v in truth.values()),
+                          "negatives": sum(v == "negative" for v in truth.values()), "rows": rows})
+        if "active" in args.parts:
+            active.append(active_learning.run_task(ws, task.name, truth, args.active_runs))
+    dedup = run_dedup(ws, pairs_by_id, {c["id"]: c["planted_edits"] for c in copies if c["planted_kind"] == "near"}) \
+        if "dedup" in args.parts else []
 
     result = {
         "corpus": {"source": "manual pages under /usr/share/man (sections 1-8, gcloud_* left out), see "
@@ -273,10 +288,12 @@ def main(argv: list[str] | None = None) -> None:
                    "planted": len(copies), "planted_per_kind": args.per_kind,
                    "chapters": json.loads(corpus_path.with_suffix(".meta.json").read_text())["chapters"]},
         "model": ws.state.model, "workspace": str(ws.root), "index_seconds": index_seconds, "rows_indexed": stored,
-        "tasks": tasks, "dedup": dedup, "seconds": time.perf_counter() - started,
+        "tasks": tasks, "active_learning": active, "dedup": dedup, "seconds": time.perf_counter() - started,
     }
     write_result("seeds", result, args.out)
     print(markdown(result))
+    if active:
+        print("\n" + active_learning.markdown(active))
     print(f"\nwritten {args.out} in {result['seconds']:.0f} s", file=sys.stderr)
 
 

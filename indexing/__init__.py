@@ -23,6 +23,7 @@ without breaking them:
 - PRESETS, SUITES, compute_rules: the published rule suites (Gopher, C4, FineWeb)
 - histogram: the counts and bin edges the filter panel draws for a column
 - labelling_queue: which unlabelled documents to label next
+- agreement: several annotators: author_counts, agreement (Cohen's kappa per pair), disagreements
 - classifiers: train, rescore, load, list_classifiers, percentile_threshold, uncertain,
   likely_positive, export_fasttext
 - dedup: dedup, groups_table, last_run, and the pure exact/minhash/semantic functions
@@ -47,6 +48,7 @@ os.environ.setdefault("LANCEDB_LOG", "error")
 
 from indexing.curate import classifiers, dedup  # noqa: E402
 from indexing.curate.budget import select_budget  # noqa: E402
+from indexing.curate import agreement  # noqa: E402
 from indexing.demo_corpus import stdlib_documents, write_jsonl  # noqa: E402
 from indexing.exports.diff import RunDiff, diff as diff_runs  # noqa: E402
 from indexing.exports.export import ExportResult, export  # noqa: E402
@@ -68,5 +70,6 @@ __all__ = [
     "PRESETS", "SUITES", "compute_rules", "histogram", "labelling_queue",
     "classifiers", "dedup", "select_budget", "export", "ExportResult", "diff_runs", "RunDiff",
     "MapPlacer", "Placement",
+    "agreement",
     "stdlib_documents", "write_jsonl", "__version__",
 ]

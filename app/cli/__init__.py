@@ -10,6 +10,7 @@ from app.cli.common import cli, console, out
 
 from app.cli import index  # noqa: F401  index, info
 from app.cli import label  # noqa: F401  label
+from app.cli import agreement  # noqa: F401  agreement
 from app.cli import export  # noqa: F401  export
 from app.cli import serve  # noqa: F401  app, demo
 from app.cli import classify  # noqa: F401  train, fasttext

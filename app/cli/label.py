@@ -21,11 +21,15 @@ def label(
     ids_file: Optional[Path] = typer.Option(None, "--ids-file", help="File with one document id per line."),
     where: Optional[str] = typer.Option(None, "--where", help="SQL predicate over docs columns and labels."),
     author: Optional[str] = typer.Option(None, help="Who labels [default: the login name]."),
+    settle: bool = typer.Option(False, "--settle", help="Decide where annotators disagree (see `loupe agreement`): "
+                                                         "the label becomes --value, what each annotator said stays."),
 ) -> None:
     """Label documents chosen by id or by predicate (one append-only write)."""
 
     if (value is None) == (not clear):
         fail("give exactly one of --value V or --clear", 2)
+    if settle and clear:
+        fail("--settle needs --value V, not --clear", 2)
     if ids_file is None and where is None:
         fail("choose documents with --ids-file F and/or --where PRED", 2)
     # a full disk: the add is one write, so nothing was stored
@@ -39,6 +43,9 @@ def label(
                 console.print(styled(f"{unknown:,} id(s) in {ids_file} are not in the workspace; skipped", "yellow"))
         if not chosen:
             fail("no documents match; nothing labelled")
-        action = ws.labels.add(chosen, name, None if clear else value, author)
-    verb = f"cleared {name} on" if clear else f"labelled {name}={value}:"
+        if settle:
+            action = ws.labels.settle(chosen, name, value, author)
+        else:
+            action = ws.labels.add(chosen, name, None if clear else value, author)
+    verb = f"cleared {name} on" if clear else f"{'settled' if settle else 'labelled'} {name}={value}:"
     console.print(f"{verb} {len(chosen):,} documents (action {action})")

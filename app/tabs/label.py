@@ -1,18 +1,21 @@
-"""The Label tab: the scheme, bulk labels, undo, and the labelling queue.
+"""The Label tab: who labels, the scheme, bulk labels, undo, the labelling queue, annotators.
 
 Every click is one `labels.add` (an append to the `labels` table) made in a widget
 callback (app.labelling), so it is stored before the page redraws and nothing lives
 only in the tab. The reader and this tab are fragments: a click reruns them alone,
 and the map takes up new labels (colour, exclusions) at the next full rerun. Label
 names, values and ids are data: where they meet Markdown (buttons, captions,
-messages) they go through `md`.
+messages) they go through `md`. Several people may label one workspace: "Labelling as"
+names the author of every label this session writes (the login name by default), and
+undo reverts only that author's latest action, never someone else's.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app.labelling import add_label, label_buttons
+from app import annotators
+from app.labelling import AUTHOR, add_label, current_author, label_buttons
 from app.messages import say, show_message
 from app.session import KEEP
 from app.tabs import Context
@@ -21,6 +24,7 @@ from indexing import classifiers as classify
 from indexing.workspace.disk import os_error_message
 from indexing.curate.label_scheme import parse_values
 from indexing.errors import LoupeError
+from indexing.curate.labels import default_author
 from indexing.curate.queue import ORDERS, labelling_queue
 
 SKIPPED = "queue_skipped"
@@ -29,14 +33,14 @@ ACTIVE_ORDERS = ("uncertain", "likely positive")  # active learning, once a clas
 
 def _undo(workspace) -> None:
     try:
-        undone = workspace.labels.undo()
+        undone = workspace.labels.undo(current_author())
     except OSError as error:
         say("error", f"nothing undone: {os_error_message(error, workspace.root)}")
         return
     if undone:
-        say("success", "undid the last label action")
+        say("success", f"undid the last label action of {current_author()}")
     else:
-        say("info", "nothing to undo")
+        say("info", f"nothing of {current_author()} to undo")
 
 
 def show(ctx: Context) -> None:
@@ -49,11 +53,13 @@ def show(ctx: Context) -> None:
 def _tab(workspace, scheme: dict[str, list[str]], selected: list[str], what: str | None,
          results: list[str], candidates: list[str]) -> None:
     show_message()
+    st.text_input("Labelling as", value=default_author(), key=AUTHOR, persist_state=KEEP,
+                  help="Every label you give carries this name; undo reverts only its own actions.")
     counts = workspace.labels.counts()
     summary, undo = st.columns([4, 1])
     summary.caption(" · ".join(f"{md(n)}: " + ", ".join(f"{md(v)} {c:,}" for v, c in vs.items())
                                for n, vs in counts.items()) or "No labels yet.")
-    undo.button("Undo last action", key="undo", on_click=_undo, args=(workspace,), use_container_width=True)
+    undo.button("Undo my last action", key="undo", on_click=_undo, args=(workspace,), use_container_width=True)
 
     st.subheader("Label many at once")
     targets = {}
@@ -75,6 +81,9 @@ def _tab(workspace, scheme: dict[str, list[str]], selected: list[str], what: str
 
     with st.expander("Label names and values"):
         _scheme_editor(workspace, scheme)
+
+    st.subheader("Annotators")
+    annotators.show(workspace, scheme)
 
 
 def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], source: str) -> None:

@@ -10,6 +10,12 @@ Every click in the app (or call from a notebook) appends events
 - an undo is itself an action whose events restore the previous values and whose
   `undoes` names the action it reverts, so the history keeps both.
 
+Several people may label one workspace; each event names its `author`. `by_author` gives
+each annotator's own current labels (their latest labelling event, undone actions left
+out); where annotators disagree, `settle` writes the decision as an event marked
+`settles`, which becomes the document's current label without changing what each
+annotator said (indexing/curate/agreement.py compares those).
+
 `at` is made strictly increasing across writes (the wall clock, or one microsecond
 after the latest stored event if the clock is behind), so "latest" is the order in
 which actions were written even when the clock is coarse or steps back.
@@ -61,15 +67,15 @@ def _pair_keys(events: pa.Table) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(events["name"], events["doc_id"], "\x1f")
 
 
-def latest_events(events: pa.Table) -> pa.Table:
-    """The latest event per (doc_id, name), oldest of those first (vectorised)."""
+def latest_events(events: pa.Table, keys: tuple[str, ...] = ("doc_id", "name")) -> pa.Table:
+    """The latest event per (doc_id, name) (or per `keys`), oldest of those first (vectorised)."""
     if events.num_rows == 0:
         return events
     order = pc.sort_indices(events, _ORDER).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
-    keyed = pa.table({"doc_id": events["doc_id"], "name": events["name"], "_rank": rank})
-    last = np.sort(keyed.group_by(["doc_id", "name"]).aggregate([("_rank", "max")])["_rank_max"].to_numpy())
+    keyed = pa.table({**{k: events[k] for k in keys}, "_rank": rank})
+    last = np.sort(keyed.group_by(list(keys)).aggregate([("_rank", "max")])["_rank_max"].to_numpy())
     return events.take(pa.array(order[last]))
 
 
@@ -110,6 +116,28 @@ class Labels:
         where = None if name is None else sql_equals("name", name)
         events = self._events(where, ["doc_id", "name", "value", "author", "at", "action"])
         latest = latest_events(events)
+        return latest.filter(pc.is_valid(latest["value"])).drop_columns(["action"])
+
+    def latest(self, name: str | None = None) -> pa.Table:
+        """doc_id, name, value, author, at, settles: the latest event per (doc_id, name),
+        a clearing one (null value) included; `settles` says whether it was a settlement."""
+        where = None if name is None else sql_equals("name", name)
+        events = self._events(where, ["doc_id", "name", "value", "author", "at", "action", "settles"])
+        return latest_events(events).drop_columns(["action"])
+
+    def by_author(self, name: str | None = None) -> pa.Table:
+        """doc_id, name, value, author, at: each annotator's own current label per
+        (doc_id, name): the latest of their labelling events, leaving out undos,
+        settlements and undone actions, without cleared ones. `current()` is the
+        document's label (its latest event, whoever wrote it); this is what each
+        annotator said, which agreement between annotators compares."""
+        where = None if name is None else sql_equals("name", name)
+        events = self._events(where, ["doc_id", "name", "value", "author", "at", "action", "undoes", "settles"])
+        undone = pc.unique(events["undoes"].drop_null())
+        own = pc.and_kleene(pc.is_null(events["undoes"]), pc.invert(pc.fill_null(events["settles"], False)))
+        own = pc.and_kleene(own, pc.invert(pc.fill_null(pc.is_in(events["action"], value_set=undone), False)))
+        events = events.filter(own).drop_columns(["undoes", "settles"])
+        latest = latest_events(events, ("doc_id", "name", "author"))
         return latest.filter(pc.is_valid(latest["value"])).drop_columns(["action"])
 
     def version(self) -> int:
@@ -180,6 +208,18 @@ class Labels:
     ) -> str:
         """Label `doc_ids` (one id or many) `name = value` (None clears the label) as ONE
         LanceDB write, whatever the number of ids. Returns the action id."""
+        return self._write(doc_ids, name, value, author, settles=False)
+
+    def settle(self, doc_ids: Iterable[str] | str, name: str, value: str, author: str | None = None) -> str:
+        """Decide `name = value` where annotators disagree: the documents' current label
+        becomes `value` (the latest event), while each annotator's own label, which
+        agreement is measured on, stays as they gave it (`by_author` leaves settlements
+        out). An annotator who labels the document again reopens the disagreement."""
+        if value is None:
+            raise LabelError("settling needs a value; to clear a label, use add(..., None)")
+        return self._write(doc_ids, name, value, author, settles=True)
+
+    def _write(self, doc_ids, name: str, value: str | None, author: str | None, settles: bool) -> str:
         self.check_name(name)
         if value is not None and not isinstance(value, str):
             raise LabelError(f"label value must be a string or None (to clear), not {type(value).__name__}")
@@ -199,6 +239,7 @@ class Labels:
                 "at": _timestamps(self._next_at(), n),
                 "action": pa.array([action] * n, pa.string()),
                 "undoes": pa.nulls(n, pa.string()),
+                "settles": pa.array([True] * n, pa.bool_()) if settles else pa.nulls(n, pa.bool_()),
             },
             schema=LABELS_SCHEMA,
         )
@@ -256,6 +297,7 @@ class Labels:
                 "at": _timestamps(at, n),
                 "action": pa.array([action] * n, pa.string()),
                 "undoes": pa.array([target.as_py()] * n, pa.string()),
+                "settles": pa.nulls(n, pa.bool_()),
             },
             schema=LABELS_SCHEMA,
         )

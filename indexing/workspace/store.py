@@ -31,6 +31,7 @@ LABELS_SCHEMA = pa.schema(
         ("at", pa.timestamp("us", tz="UTC")),
         ("action", pa.string()),  # one id per user action; a bulk label's events share it
         ("undoes", pa.string()),  # the action this one reverts (null: not an undo)
+        ("settles", pa.bool_()),  # true: a decision between annotators who disagree (null: a label)
     ]
 )
 

@@ -102,7 +102,7 @@ def test_history_is_every_event_of_the_doc_oldest_first(ws):
     labels.add(["d1"], "quality", None)
     labels.undo()
     history = labels.history("d1")
-    assert history.column_names == ["doc_id", "name", "value", "author", "at", "action", "undoes"]
+    assert history.column_names == ["doc_id", "name", "value", "author", "at", "action", "undoes", "settles"]
     assert set(history["doc_id"].to_pylist()) == {"d1"}
     assert list(zip(history["name"].to_pylist(), history["value"].to_pylist())) == [
         ("quality", "good"), ("topic", "dates"), ("quality", "bad"), ("quality", None), ("quality", "bad"),
