@@ -47,7 +47,7 @@ def start_app(workspace: Path, host: str, port: int, map_points: Optional[int] =
         if opener is not None:
             open_when_ready(url, opener, said=console.print)
         elif browser:
-            console.print("no display to open a browser on: open the address above in yours")
+            console.print("no display (or no graphical browser) to open the page in: open the address above yourself")
         streamlit_cli.main(["run", str(STREAMLIT_APP), "--server.address", host, "--server.port", str(port),
                             "--server.headless", "true", "--browser.gatherUsageStats", "false",
                             "--client.toolbarMode", "minimal"], prog_name="streamlit", standalone_mode=False)
