@@ -20,8 +20,12 @@ TORCH_VERSION ?= 2.13.0
 # add ray for the Ray engine (`--engine ray`): `make setup EXTRAS=cpu,ray`
 EXTRAS ?= cpu
 
+# the browser opens on the page where there is a display; `make demo DEMO_ARGS=--no-browser` keeps it closed.
+# Ctrl-C stops the app (a "stopped" line, the port freed).
+DEMO_ARGS ?=
+
 demo: setup
-	$(BIN)/loupe demo
+	$(BIN)/loupe demo $(DEMO_ARGS)
 
 test: setup
 	$(BIN)/python -m pytest -q

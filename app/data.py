@@ -9,6 +9,7 @@ version, so a label written in another tab shows at the next rerun.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
+from app.warm import open_warm
 from components.map_figure import MAX_HOVER_POINTS, escape_ids
 from indexing import Workspace
 from indexing.curate.label_scheme import SCHEME_FILE
@@ -29,11 +31,12 @@ SNIPPET_READ_CHARS = 240  # enough for a hover line; the reader reads the full t
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _workspace(path: str, stamp: int) -> Workspace:
-    return Workspace.open(path)
+    return open_warm(path)
 
 
 def open_workspace(path: str) -> Workspace:
-    """The workspace, opened again only when workspace.json changed (a new `loupe index`)."""
+    """The workspace, opened again only when workspace.json changed (a new `loupe index`);
+    its model and FAISS index start loading in the background when it is opened (app.warm)."""
     return _workspace(path, (Path(path) / STATE_FILE).stat().st_mtime_ns)
 
 
@@ -41,6 +44,32 @@ def open_workspace(path: str) -> Workspace:
 def info(path: str, stamp: int, version: int) -> dict:
     """`Workspace.info()` (it walks the files for their sizes), once per docs version."""
     return open_workspace(path).info()
+
+
+class PerColumn(Mapping):
+    """column -> `make(column)`, made when first asked for and kept. The histograms and
+    histogram bins of every numeric column were made when the columns were read, seconds
+    at a million rows on the first page, even with the Filters tab closed; now a column
+    costs only when its histogram is drawn or its kept counts are asked for."""
+
+    def __init__(self, names: Iterable[str], make: Callable[[str], object]):
+        self._names, self._make, self._made = tuple(names), make, {}
+
+    def __getitem__(self, name: str):
+        if name not in self._made:
+            if name not in self._names:
+                raise KeyError(name)
+            self._made[name] = self._make(name)  # two sessions at once: made twice, the same
+        return self._made[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 @dataclass(frozen=True)
@@ -56,8 +85,8 @@ class Corpus:
     values_of: dict[str, np.ndarray]  # every numeric column as float64, NaN for null
     integer: frozenset[str]  # which of them hold integers (sliders step by 1)
     tokens: np.ndarray
-    histograms: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)  # (counts, edges)
-    bins_of: dict[str, tuple[np.ndarray, int]] = field(repr=False)  # (bin of each row, bins)
+    histograms: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)  # (counts, edges), made on first use
+    bins_of: Mapping[str, tuple[np.ndarray, int]] = field(repr=False)  # (bin of each row, bins), made on first use
     bounds: dict[str, tuple[float, float]] = field(repr=False)  # each slider's range (ints for int columns)
     flags: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # boolean columns (null: False)
     categories: dict[str, Category] = field(default_factory=dict, repr=False)  # string columns of few values
@@ -105,7 +134,7 @@ def read_corpus(workspace: Workspace) -> Corpus:
     ids = table.column("id").to_pylist()
     values_of = {name: as_float(table.column(name)) for name in numeric}
     tokens = values_of.get("tokens")
-    histograms = {name: histogram(values) for name, values in values_of.items()}
+    histograms = PerColumn(values_of, lambda name: histogram(values_of[name]))
     categories, text_columns = _strings(workspace, version, strings)
     return Corpus(
         version=version,
@@ -118,7 +147,8 @@ def read_corpus(workspace: Workspace) -> Corpus:
         integer=frozenset(n for n in numeric if pa.types.is_integer(schema.field(n).type)),
         tokens=np.nan_to_num(tokens).astype(np.int64) if tokens is not None else np.zeros(len(ids), np.int64),
         histograms=histograms,
-        bins_of={name: (bin_index(values_of[name], edges), len(counts)) for name, (counts, edges) in histograms.items()},
+        bins_of=PerColumn(values_of, lambda name: (bin_index(values_of[name], histograms[name][1]),
+                                                   len(histograms[name][0]))),
         bounds={name: _slider_bounds(values, pa.types.is_integer(schema.field(name).type))
                 for name, values in values_of.items()},
         flags={name: table.column(name).fill_null(False).to_numpy(zero_copy_only=False).astype(bool) for name in flags},

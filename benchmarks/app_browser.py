@@ -82,8 +82,10 @@ class Server:
     """`loupe app` as a curator starts it (it execs the Streamlit server), in its own process
     group, the RSS of its process tree polled."""
 
-    def __init__(self, workspace: Path, log: Path):
+    def __init__(self, workspace: Path, log: Path, flags: list[str] | None = None, env: dict | None = None):
         self.workspace, self.log = workspace, log
+        self.flags = ["--no-browser"] if flags is None else flags  # never a browser window on a desktop
+        self.env = env
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.peak_tree = self.peak_process = 0
@@ -93,9 +95,10 @@ class Server:
         import psutil
 
         loupe = Path(sys.executable).with_name("loupe")
-        env = {k: v for k, v in os.environ.items() if k != "LOUPE_WORKSPACE"}
+        env = {k: v for k, v in (self.env or os.environ).items() if k != "LOUPE_WORKSPACE"}
         self._log = open(self.log, "w")
-        self.process = subprocess.Popen([str(loupe), "app", "-w", str(self.workspace), "--port", str(self.port)],
+        self.process = subprocess.Popen([str(loupe), "app", "-w", str(self.workspace), "--port", str(self.port),
+                                         *self.flags],
                                         stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self._root = psutil.Process(self.process.pid)
         self._poller = threading.Thread(target=self._poll, daemon=True)

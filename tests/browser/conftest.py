@@ -59,7 +59,7 @@ def app_server(root: Path, log: Path) -> Iterator[str]:
     port = _free_port()
     loupe = Path(sys.executable).with_name("loupe")
     with open(log, "w") as out:
-        process = subprocess.Popen([str(loupe), "app", "-w", str(root), "--port", str(port)],
+        process = subprocess.Popen([str(loupe), "app", "-w", str(root), "--port", str(port), "--no-browser"],
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     address = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

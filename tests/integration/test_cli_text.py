@@ -132,7 +132,7 @@ def test_app_startup_line_prints_the_workspace_literally(monkeypatch, workspace)
     from streamlit.web import cli as streamlit_cli
 
     monkeypatch.setattr(app.preload, "preload", lambda path: None)
-    monkeypatch.setattr(streamlit_cli, "main", lambda: None)
+    monkeypatch.setattr(streamlit_cli, "main", lambda *args, **kwargs: None)
     result = run("app", "-w", workspace, "--port", "8599")
     assert result.exit_code == 0, result.stderr
     assert f"Loupe app on {workspace}: http://127.0.0.1:8599" in result.stderr

@@ -1,0 +1,71 @@
+"""What the first search needs, loaded in the background from the moment the app opens a workspace.
+
+A search by meaning needs the model (torch's import and the weights: about 8 s on a CPU)
+and the FAISS index (seconds at a million rows). Loaded by the first search, they made
+the curator wait after the map was already there. Here the model starts loading in a
+thread of its own when the app first opens a workspace (`loupe app` does that before its
+server listens), and the index in another, so the map never waits for either and the
+first search finds them ready, or waits only for what is left of the load.
+
+One model per model name serves the whole process: every session, and a workspace
+reopened after a new `loupe index`, use the same instance (`st.cache_resource`).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from indexing import Workspace
+from indexing.errors import LoupeError
+from indexing.vectors.embedder import Embedder, load_embedder
+from indexing.vectors.loading import BackgroundModel
+from indexing.vectors.vector_index import VectorIndex
+
+WARM_TEXT = "warm up"  # one encode after the load: the first real query skips torch's first-call costs
+
+
+def _load_and_warm(name: str) -> Embedder:
+    embedder = load_embedder(name)
+    embedder.encode([WARM_TEXT])
+    return embedder
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def model(name: str) -> BackgroundModel:
+    """The model `name`, loading in a background thread from the first call; an attribute
+    access (`encode`) waits for the load. A failed load is raised at that use."""
+    return BackgroundModel(lambda: _load_and_warm(name))
+
+
+class AppWorkspace(Workspace):
+    """A Workspace whose model is the process-wide one (`model`) and whose FAISS index is
+    loaded once under a lock, so a search arriving during the background load waits for it
+    instead of loading a second copy."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._index_lock = threading.Lock()
+
+    def embedder(self, device: str = "auto", batch_size: int | None = None) -> Embedder:
+        return model(self.state.model)
+
+    def vector_index(self) -> VectorIndex:
+        with self._index_lock:
+            return super().vector_index()
+
+
+def _load_index(workspace: AppWorkspace) -> None:
+    try:
+        workspace.vector_index()
+    except (LoupeError, OSError):  # not indexed, damaged: the search that needs it says so
+        pass
+
+
+def open_warm(path: str) -> AppWorkspace:
+    """The workspace at `path`, its model and FAISS index loading in the background."""
+    workspace = AppWorkspace.open(path)
+    model(workspace.state.model)
+    threading.Thread(target=_load_index, args=(workspace,), name="loupe-index-load", daemon=True).start()
+    return workspace

@@ -1,0 +1,138 @@
+"""No waiting (issue 12, point 3): the model and the FAISS index load in the background from
+the moment the app opens a workspace, the map never waits for them and the first search does
+not load them again; the Filters tab's histograms cost nothing until the tab draws them."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import open_group, open_tab
+
+pytestmark = pytest.mark.integration
+APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
+
+
+@pytest.fixture()
+def workspace(indexed_workspace, stdlib_rows):
+    return indexed_workspace(stdlib_rows[:80])
+
+
+def _run(monkeypatch, path) -> AppTest:
+    monkeypatch.setenv("LOUPE_WORKSPACE", str(path))
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+@pytest.fixture()
+def held_model(monkeypatch):
+    """The model load, held until `release` is set; `loads` counts the loads started."""
+    from app import warm
+    from indexing.vectors.embedder import load_embedder
+
+    release, loads = threading.Event(), []
+
+    def load(name, *args, **kwargs):
+        loads.append(name)
+        assert release.wait(60), "the test never released the model load"
+        return load_embedder(name, *args, **kwargs)
+
+    monkeypatch.setattr(warm, "load_embedder", load)
+    warm.model.clear()  # a model cached by an earlier test would not load here
+    yield release, loads
+    release.set()
+    warm.model.clear()
+
+
+def test_preload_starts_the_model_the_map_does_not_wait_and_the_first_search_reuses_it(monkeypatch, workspace,
+                                                                                         held_model):
+    from app import data, warm
+    from app.preload import preload
+
+    release, loads = held_model
+    path = str(workspace.root)
+    preload(path)  # returns while the model is still loading: it was not waited for
+    assert loads == [workspace.state.model] and not release.is_set()
+    app = _run(monkeypatch, path)  # the first page, the map drawn, the model still held
+    assert not app.exception and "_drawn" in app.session_state
+    assert loads == [workspace.state.model]
+    release.set()
+    app.sidebar.text_input(key="query").set_value("read a configuration file").run()
+    assert not app.exception
+    assert [s.value for s in app.subheader if "results for" in s.value] == ["20 results for “read a configuration file”"]
+    assert loads == [workspace.state.model]  # the search used the model preload started
+    expected = workspace.search("read a configuration file", k=20, columns=["id"])["id"].to_pylist()
+    shown = [d.value for d in app.dataframe if "score" in d.value.columns][0]["id"].tolist()
+    assert shown == expected
+    opened = data.open_workspace(path)
+    assert opened.embedder() is warm.model(workspace.state.model)
+
+
+def test_a_workspace_opened_again_shares_the_model_and_loads_its_index_once(workspace, held_model):
+    from app import warm
+
+    release, loads = held_model
+    first, second = warm.open_warm(str(workspace.root)), warm.open_warm(str(workspace.root))
+    release.set()
+    assert first.embedder() is second.embedder() and loads == [workspace.state.model]
+    index = first.vector_index()
+    assert first.vector_index() is index  # loaded by the background thread, then kept
+    assert first.search("a path on disk", k=5)["id"].to_pylist() == \
+        workspace.search("a path on disk", k=5)["id"].to_pylist()
+
+
+def test_a_model_that_fails_to_load_is_an_error_at_the_search_not_at_the_map(monkeypatch, workspace):
+    from app import warm
+    from indexing.errors import WorkspaceError
+
+    def load(name, *args, **kwargs):
+        raise WorkspaceError(f"model {name} is not installed")
+
+    monkeypatch.setattr(warm, "load_embedder", load)
+    warm.model.clear()
+    try:
+        app = _run(monkeypatch, workspace.root)
+        assert not app.exception and "_drawn" in app.session_state
+        with pytest.raises(WorkspaceError, match="is not installed"):
+            warm.open_warm(str(workspace.root)).search("anything")
+    finally:
+        warm.model.clear()
+
+
+def test_histograms_are_made_only_for_the_columns_the_filters_tab_draws(monkeypatch, workspace):
+    """The first page (the map) made a histogram and a bin index of every numeric column;
+    now none, and the Filters tab makes those of its open group only."""
+    from app import data
+    from app.tabs.filters import column_groups
+
+    made = []
+    real = data.histogram
+    monkeypatch.setattr(data, "histogram", lambda values, *a, **k: (made.append(len(values)), real(values, *a, **k))[1])
+    app = _run(monkeypatch, workspace.root)
+    assert not app.exception and "_drawn" in app.session_state
+    assert made == []
+    open_tab(app, "Filters")
+    groups = column_groups(data.read_corpus(workspace).filterable)
+    assert len(made) == len(groups["Signals"]) == len(app.get("plotly_chart"))
+    others = [title for title in groups if title != "Signals"]
+    open_group(app, others[0])
+    assert len(made) == len(groups["Signals"]) + len(groups[others[0]])
+
+
+def test_lazy_histograms_and_bins_are_what_the_eager_ones_were(workspace):
+    from app import data
+    from indexing.curate.thresholds import bin_index, histogram
+
+    corpus = data.read_corpus(workspace)
+    assert set(corpus.histograms) == set(corpus.bins_of) == set(corpus.values_of)
+    assert "no such column" not in corpus.histograms and len(corpus.histograms) == len(corpus.values_of)
+    for name, values in corpus.values_of.items():
+        counts, edges = histogram(values)
+        assert np.array_equal(corpus.histograms[name][0], counts) and np.array_equal(corpus.histograms[name][1], edges)
+        index, bins = corpus.bins_of[name]
+        assert bins == len(counts) and np.array_equal(index, bin_index(values, edges))
+    with pytest.raises(KeyError):
+        corpus.histograms["no such column"]
