@@ -17,12 +17,13 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from app import data
+from app import data, session
 from app.data import SEARCH_HITS, Corpus
 from components.text import md
 from indexing.errors import LoupeError
 
 REQUEST = "like_request"
+MAP_WORDS = "the map selection"  # a box on the map, once asked about
 KINDS = {"more": "More like these", "least": "Least like these", "outliers": "Outliers of these"}
 HELP = {
     "more": "The documents nearest the centroid of these (by meaning), these left out: find the rest of a kind.",
@@ -41,11 +42,17 @@ class Request:
     def title(self) -> str:
         """What the results are, for their heading: "more like cluster 3 (12 documents)"."""
         count = f"{len(self.examples):,} document{'s' if len(self.examples) != 1 else ''}"
-        what = "the map selection" if self.what == "map" else self.what
-        return f"{KINDS[self.kind].replace(' these', '').lower()} {what} ({count})"
+        return f"{KINDS[self.kind].replace(' these', '').lower()} {self.what} ({count})"
 
 
 def ask(kind: str, examples, what: str) -> None:
+    """Ask about `examples` (a widget callback). A box on the map is kept as the selection
+    under words of its own: the chart redrawn with the results' rings forgets its box, and
+    its empty event would otherwise clear a selection named "map" (app/tabs/map.py)."""
+    chosen = session.selection()
+    if chosen is not None and chosen.what == "map" and chosen.ids == tuple(examples):
+        session.select(MAP_WORDS, examples)
+        what = MAP_WORDS
     st.session_state[REQUEST] = Request(kind, tuple(examples), what)
 
 

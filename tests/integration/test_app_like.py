@@ -71,6 +71,9 @@ def test_least_like_stays_within_the_filter(monkeypatch, workspace):
     app.button(key="map_like_least").click().run()
     assert not app.exception
     assert _showing(app) == ["Showing: " + md("least like the map selection (4 documents)")]
+    # a box stays selected under words the chart's next (empty) event does not clear
+    assert [c.value for c in app.caption if c.value.startswith("Selection:")] == \
+        [f"Selection: {md('the map selection')} · 4 documents"]
     expected = workspace.least_like(examples, k=20, where=f"tokens <= {cut}", columns=["id"])["id"].to_pylist()
     assert _shown(app) == expected
     assert set(expected) <= set(workspace.select(f"tokens <= {cut}")) - set(examples)
