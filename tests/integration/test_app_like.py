@@ -59,13 +59,13 @@ def test_more_like_a_cluster_shows_the_engines_hits_and_they_can_be_labelled(mon
 
 
 def test_least_like_stays_within_the_filter(monkeypatch, workspace):
-    app = open_tab(_run(monkeypatch, workspace.root), "Filters")
-    slider = app.slider(key="rule_tokens")
-    low, high = slider.value
-    cut = (low + high) // 3
-    slider.set_value((low, cut)).run()
-    open_tab(app, "Map")
-    examples = workspace.select(f"tokens <= {cut}")[:4]
+    app = _run(monkeypatch, workspace.root)
+    predicate = "kind = 'function_source'"
+    app.sidebar.toggle(key="hand_predicate").set_value(True).run()
+    app.sidebar.text_area(key="predicate_text").input(predicate).run()
+    allowed = workspace.select(predicate)
+    assert 10 < len(allowed) < workspace.count()
+    examples = allowed[:4]
     app.session_state["selection"] = Selection("map", tuple(examples))
     app.run()
     app.button(key="map_like_least").click().run()
@@ -74,9 +74,12 @@ def test_least_like_stays_within_the_filter(monkeypatch, workspace):
     # a box stays selected under words the chart's next (empty) event does not clear
     assert [c.value for c in app.caption if c.value.startswith("Selection:")] == \
         [f"Selection: {md('the map selection')} · 4 documents"]
-    expected = workspace.least_like(examples, k=20, where=f"tokens <= {cut}", columns=["id"])["id"].to_pylist()
-    assert _shown(app) == expected
-    assert set(expected) <= set(workspace.select(f"tokens <= {cut}")) - set(examples)
+    expected = workspace.least_like(examples, k=20, where=predicate, columns=["id"])["id"].to_pylist()
+    assert _shown(app) == expected and len(expected) == 20
+    assert set(expected) <= set(allowed) - set(examples)
+    app.sidebar.checkbox(key="search_within").uncheck().run()  # "Only within the filter" off: every document
+    assert _shown(app) == workspace.least_like(examples, k=20, columns=["id"])["id"].to_pylist()
+    assert not set(_shown(app)) <= set(allowed)
 
 
 def test_the_outliers_of_a_label_value_and_a_new_search_ends_it(monkeypatch, workspace):
