@@ -113,16 +113,16 @@ def replace(place, results: pa.Table | None, query: str, corpus: Corpus, active,
 def examples_panel(ctx) -> None:
     """The Label tab's "Search by example": the selection, the search results, or the documents
     with one label value, and the buttons."""
-    sources = {}
+    sources = {}  # what the curator picks -> (the examples' ids, or a mask of them; their words)
     if ctx.selected:
         sources[f"the selection: {ctx.what}"] = (ctx.selected, ctx.what)
     if ctx.results_ids:
         sources["the search results"] = (ctx.results_ids, "the search results")
     for name, (codes, categories) in ctx.labels.items():
+        counts = np.bincount(codes, minlength=len(categories))
         for code, value in enumerate(categories):
-            chosen = np.flatnonzero(codes == code) if value is not None else ()
-            if len(chosen):
-                sources[f"{name} = {value}"] = ([ctx.corpus.ids[p] for p in chosen], f"{name} = {value}")
+            if value is not None and counts[code]:
+                sources[f"{name} = {value}"] = (codes == code, f"{name} = {value}")
     st.subheader("Search by example")
     if not sources:
         st.caption("Select documents on the map, search, or label a few to search by example.")
@@ -130,6 +130,8 @@ def examples_panel(ctx) -> None:
     picked = st.selectbox("Examples", list(sources), key="like_source",  # options are plain text
                           help="More like / least like these documents, by their centroid in embedding space")
     ids, what = sources[picked]
+    if isinstance(ids, np.ndarray):  # a label value's mask: its ids only once picked (a numpy take)
+        ids = ctx.corpus.ids_where(ids)
     st.caption(f"{len(ids):,} example document{'s' if len(ids) != 1 else ''}; the results replace the search's "
                "(sidebar), on the map and as a label target above")
     buttons(ids, what, key="label")

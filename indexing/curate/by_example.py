@@ -31,6 +31,7 @@ from indexing.workspace.sql import sql_in
 
 AMONG = ("filter", "examples")
 EXAMPLE_CHUNK = 1_000  # example ids per read (one `id IN (...)` filter each)
+ASK_PAST = 1_000  # more examples than this: search all but them, not k + examples hits (an HNSW's cost grows with k)
 
 
 def _examples(examples: Sequence[str] | str) -> list[str]:
@@ -86,7 +87,10 @@ def more_like(workspace, examples: Sequence[str] | str, k: int = 10,
     query = centroid(workspace, chosen)
     index = workspace.vector_index()
     skip = set(chosen)
-    if allowed is not None:
+    if allowed is None and len(skip) > ASK_PAST:  # a whole cluster of examples: search all but them
+        allowed = np.setdiff1d(np.arange(len(index.ids)), [index.positions[i] for i in skip if i in index.positions])
+        scores, positions = index.search(query, k, allowed)
+    elif allowed is not None:
         allowed = np.array([index.positions[i] for i in allowed if i not in skip and i in index.positions],
                            dtype=np.int64)
         scores, positions = index.search(query, k, allowed)

@@ -64,6 +64,17 @@ def test_more_like_is_the_nearest_to_the_centroid_without_the_examples(ws):
     assert found["text"].to_pylist()[0] == next(d["text"] for d in DOCS if d["id"] == found["id"][0].as_py())
 
 
+def test_many_examples_are_left_out_by_restricting_the_search(ws, monkeypatch):
+    examples = [d["id"] for d in DOCS[:30]]
+    scores = _brute(ws, examples)
+    keep = lambda i: i not in examples  # noqa: E731
+    asked_more = ws.more_like(examples, k=12, columns=["id"])["id"].to_pylist()
+    monkeypatch.setattr(by_example, "ASK_PAST", 5)  # 30 examples are "many": the search is restricted instead
+    restricted = ws.more_like(examples, k=12, columns=["id"])["id"].to_pylist()
+    for found in (asked_more, restricted):
+        _agrees(found, _ranked(scores, keep, reverse=True)[:12], scores, keep)
+
+
 def test_more_like_honours_the_filter_and_the_id_restriction(ws):
     scores = _brute(ws, EXAMPLES)
     part = {d["id"]: d["part"] for d in DOCS}
