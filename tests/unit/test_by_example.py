@@ -12,6 +12,7 @@ import pytest
 from indexing import LoupeError, SelectionError, SettingError
 from indexing.curate import by_example
 from indexing.vectors import stored
+from indexing.vectors.vector_index import VectorIndex
 
 VOCABULARY = [f"word{i}" for i in range(60)]
 
@@ -91,7 +92,10 @@ def test_more_like_honours_the_filter_and_the_id_restriction(ws):
     assert len(found) == 90 - 3 - 3 and not {"d05", "d06", "d07", *EXAMPLES} & set(found)
 
 
-def test_least_like_is_the_farthest_within_the_filter_in_small_batches(ws, monkeypatch):
+@pytest.mark.parametrize("source", ["index", "stored"])
+def test_least_like_is_the_farthest_within_the_filter_in_small_batches(ws, monkeypatch, source):
+    if source == "stored":  # an index that does not hold its vectors plainly (IVF): the stored column
+        monkeypatch.setattr(VectorIndex, "flat_vectors", lambda self: None)
     scores = _brute(ws, EXAMPLES)
     everything = ws.least_like(EXAMPLES, k=7)
     keep = lambda i: i not in EXAMPLES  # noqa: E731
@@ -104,6 +108,7 @@ def test_least_like_is_the_farthest_within_the_filter_in_small_batches(ws, monke
     _agrees(whole, expected, scores, keep)
     real = stored.vector_batches
     monkeypatch.setattr(by_example, "vector_batches", lambda store, ids: real(store, ids, batch_size=4))
+    monkeypatch.setattr(by_example, "INDEX_BATCH", 4)
     batched = ws.least_like(EXAMPLES, k=6, where="part = 0", columns=["id"])["id"].to_pylist()  # 23 batches
     _agrees(batched, expected, scores, keep)
     assert len(ws.least_like(EXAMPLES, k=500, columns=["id"])) == len(DOCS) - len(EXAMPLES)
@@ -117,6 +122,15 @@ def test_least_like_among_the_examples_gives_their_outliers(ws):
             lambda i: i in seeds)
     within = ws.least_like(seeds, k=30, among="examples", where="part = 2", columns=["id"])["id"].to_pylist()
     assert set(within) == {i for i in seeds if DOCS[int(i[1:])]["part"] == 2}
+
+
+def test_the_index_lends_its_vectors_without_a_copy(ws):
+    table = ws.docs(columns=["id", "vector"])
+    index = ws.vector_index()
+    view = index.flat_vectors()
+    assert not view.flags.writeable and not view.flags.owndata
+    expected = np.array(table["vector"].to_pylist(), np.float32)
+    np.testing.assert_array_equal(view[[index.positions[i] for i in table["id"].to_pylist()]], expected)
 
 
 def test_vector_batches_give_every_row_or_only_the_asked_ones(ws):
@@ -143,3 +157,20 @@ def test_bad_examples_and_settings_are_loupe_errors_that_say_what_to_do(ws):
     assert issubclass(SelectionError, LoupeError)
     # one example is enough, and a single id string is one example
     assert ws.more_like("d01", k=3, columns=["id"])["id"].to_pylist() == ws.neighbors("d01", k=3, columns=["id"])["id"].to_pylist()
+
+
+def test_an_hnsw_index_lends_its_vectors_and_ivf_does_not(tmp_path, monkeypatch):
+    from indexing.vectors import vector_index
+
+    vectors = np.random.default_rng(3).standard_normal((300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"v{i}" for i in range(300)]
+    monkeypatch.setattr(vector_index, "EXACT_MAX_ROWS", 100)  # above it: HNSW (on the CPU)
+    monkeypatch.setattr(vector_index.devices, "use_gpu", lambda: False)
+    (tmp_path / "hnsw").mkdir()
+    vector_index.build_index(tmp_path / "hnsw", vectors, ids)
+    loaded = VectorIndex.load(tmp_path / "hnsw")
+    assert loaded.meta["kind"] == "hnsw"
+    np.testing.assert_array_equal(loaded.flat_vectors(), vectors)
+    ivf, _ = vector_index._build(vectors, gpu=True)  # the IVF twin on the host: no plain copy to lend
+    assert VectorIndex(ivf, ids, {"build": "x"}).flat_vectors() is None
