@@ -106,9 +106,8 @@ def more_like(workspace, examples: Sequence[str] | str, k: int = 10,
 def least_like(workspace, examples: Sequence[str] | str, k: int = 10, allowed: Sequence[str] | None = None,
                among: str = "filter") -> tuple[list[str], list[float]]:
     """The ids and cosine similarities of the `k` documents farthest from the examples'
-    centroid (lowest similarity first). `among="filter"`: the allowed
-    documents (None: all), the examples left out, by one batched pass over the stored
-    vectors; `among="examples"`: the examples themselves (the outliers of a labelled set),
+    centroid (lowest similarity first). `among="filter"`: the allowed documents (None:
+    all), the examples left out, by one batched pass over their vectors; `among="examples"`: the examples themselves (the outliers of a labelled set),
     within `allowed` when given."""
     if among not in AMONG:
         raise SettingError(f"among must be one of {', '.join(AMONG)}, not {among!r}")
@@ -146,8 +145,8 @@ def _names(workspace, keys, rows: np.ndarray) -> list[str]:
 def _candidate_batches(workspace, allowed: Sequence[str] | None, chosen: list[str]):
     """(keys, vectors) per batch of the candidates, and the function that marks examples in
     a batch's keys. From the FAISS index's own memory when it stores the vectors plainly (no
-    disk, no copy but one batch: 0.1 s a million on two cores); else the stored `docs.vector`
-    column, read batch by batch (stored.vector_batches)."""
+    disk, no copy but a filtered batch; benchmarks/by_example.py); else the stored
+    `docs.vector` column, read batch by batch (stored.vector_batches)."""
     index = workspace.vector_index()
     matrix = index.flat_vectors()
     if matrix is None:
