@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import streamlit as st
 
-from app import data
+from app import data, like
 from app.active_filter import HAND, TEXT, Filter
 from app.data import Corpus
 from app.tabs.map import colour_options
@@ -35,9 +35,10 @@ def show(info: dict, corpus: Corpus, scheme: dict[str, list[str]], active: Filte
     if info.get("preview_note"):  # the map and the search are a preview's: say so wherever they show
         st.sidebar.warning(md(info["preview_note"]))
     colour_by = st.sidebar.selectbox("Colour by", colour_options(corpus, list(scheme)), key="colour_by")
-    query = st.sidebar.text_input("Search", key="query")
+    query = st.sidebar.text_input("Search", key="query", on_change=like.clear)  # a new search ends "more like"
     mode = st.sidebar.radio("Search by", ["meaning", "keyword"], horizontal=True, key="mode")
     within = st.sidebar.checkbox("Only within the filter", value=True, key="search_within")
+    by_example = st.sidebar.container()  # "more like these" says here what the results are
     st.sidebar.subheader("Filter")
     _filter_summary(active)
 
@@ -46,6 +47,7 @@ def show(info: dict, corpus: Corpus, scheme: dict[str, list[str]], active: Filte
         narrowed = within and active.active
         results = data.search(path, version, labels_version, mode, query, active.predicate if narrowed else None,
                               _corpus=corpus, _keep=active.keep if narrowed else None)
+    results, query = like.replace(by_example, results, query, corpus, active, within, path, version, labels_version)
     return Sidebar(colour_by, query, results, results["id"].to_pylist() if results is not None else [])
 
 

@@ -9,6 +9,7 @@ without breaking them:
     ws = Workspace.create("my-ws", id_field="id")     # or Workspace.open("my-ws")
     ws.index(["train.jsonl"])                          # -> IndexReport
     ws.search("parse a date", k=10), ws.select("tokens > 100"), ws.labels.add(ids, "quality", "bad")
+    ws.more_like(ids, k=20, where="lang = 'en'"), ws.least_like(ids, k=20)   # search by example
     labelling_queue(ws, ids, "quality", order="nearest")
     classifiers.train(ws, "quality", positive="good", negative="bad")
     dedup.dedup(ws, "minhash", threshold=0.8)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import annotators
+from app import annotators, like
 from app.labelling import AUTHOR, add_label, current_author, label_buttons
 from app.messages import say, show_message
 from app.session import KEEP
@@ -47,6 +47,7 @@ def show(ctx: Context) -> None:
     """The Label tab, on the selection, the search results, and (for the queue) the selection
     or else what the filter keeps."""
     _tab(ctx.workspace, ctx.scheme, ctx.selected, ctx.what, ctx.results_ids, ctx.selected or ctx.kept_ids())
+    like.examples_panel(ctx)  # more / least like the selection, the results or a label value (app/like.py)
 
 
 @st.fragment  # a queue click reruns this tab only: labelling stays quick on a million rows

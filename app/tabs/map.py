@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from app import data, session
+from app import data, like, session
 from app.active_filter import Filter
 from app.data import Corpus
 from app.labelling import label_buttons
@@ -50,6 +50,7 @@ def show(ctx: Context) -> None:
         if chosen:
             st.caption(f"Selection: {md(chosen.what)} · {len(selected):,} documents")
             st.button("Clear selection", key="clear_selection", on_click=session.clear_selection)
+            like.buttons(selected, chosen.what, key="map")  # search by example (app/like.py)
         clusters_panel(data.clusters_table(ctx.path, ctx.version), ctx.corpus)
     with right:
         results_panel(ctx.results, ctx.query)

@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from indexing.errors import NotIndexedError
 from indexing.workspace.store import DOCS
@@ -63,3 +64,22 @@ def read_vectors(store, missing: Callable[[int], Exception] | None = None) -> tu
     dim = dataset.schema.field("vector").type.list_size
     matrix = _filled(vectors, rows, dim, missing or (lambda count: not_embedded(store.root, count)))
     return ids, matrix
+
+
+def vector_batches(store, ids=None, batch_size: int = READ_BATCH,
+                   missing: Callable[[int], Exception] | None = None):
+    """(ids, (n, dim) float32 matrix) per batch of docs, in docs order, for a pass over
+    every vector that holds one batch at a time (a million rows in ~100 MB, not 1.5 GB);
+    `ids` (an Arrow array) keeps only those rows; a row without a vector is `missing`."""
+    if not store.has(DOCS):
+        return
+    dataset = store.table(DOCS).to_lance()
+    dim = dataset.schema.field("vector").type.list_size
+    value_set = None if ids is None else pa.array(ids, pa.string()).unique()
+    for batch in dataset.to_batches(columns=["id", "vector"], batch_size=batch_size):
+        if value_set is not None:
+            batch = batch.filter(pc.fill_null(pc.is_in(batch.column("id"), value_set=value_set), False))
+        if batch.num_rows:
+            column = batch.column("vector")
+            yield batch.column("id"), _filled([column], batch.num_rows, dim,
+                                               missing or (lambda count: not_embedded(store.root, count)))

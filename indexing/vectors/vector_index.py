@@ -106,6 +106,17 @@ class VectorIndex:
             self._positions = {doc_id: i for i, doc_id in enumerate(self.ids)}
         return self._positions
 
+    def flat_vectors(self) -> np.ndarray | None:
+        """Every indexed vector as a read-only (n, dim) view of the index's own memory (no
+        copy), in position order, when the index stores them plainly (flat, HNSW); None for
+        IVF. A pass over all of them then reads no disk and adds no memory."""
+        storage = faiss.downcast_index(self.index.storage) if isinstance(self.index, faiss.IndexHNSW) else self.index
+        if not isinstance(storage, faiss.IndexFlat) or not storage.ntotal:
+            return None
+        view = faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * storage.d).reshape(storage.ntotal, storage.d)
+        view.flags.writeable = False
+        return view
+
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ notebooks alike:
     ws.search("parse a date string", k=5)     # by meaning, through FAISS
     ws.keyword_search("timezone", k=5)        # by words, LanceDB full-text search
     ws.neighbors(doc_id, k=5)
+    ws.more_like(ids, k=5), ws.least_like(ids, k=5)   # search by example (their centroid)
     ws.labels.add(ids, "quality", "bad")      # append-only label events; ws.labels.undo()
     ws.select("tokens > 100 AND quality != 'bad'")   # ids of a selection (docs + labels)
 
@@ -30,6 +31,7 @@ import pyarrow as pa
 from indexing import __version__
 from indexing.errors import NotIndexedError, SettingError, WorkspaceError
 from indexing.curate.label_scheme import load_scheme, save_scheme
+from indexing.curate import by_example
 from indexing.curate.labels import Labels
 from indexing.curate.selection import select_ids
 from indexing.ingest.columns import seed_fields
@@ -308,6 +310,19 @@ class Workspace:
         scores, positions = index.search(vector, k + 1)
         hits = [(index.ids[p], float(s)) for p, s in zip(positions[0], scores[0]) if p >= 0 and p != position]
         return self._rows([h[0] for h in hits[:k]], [h[1] for h in hits[:k]], columns)
+
+    def more_like(self, examples: Sequence[str], k: int = 10, where: str | None = None,
+                  columns: Sequence[str] | None = None, *, ids: Sequence[str] | None = None) -> pa.Table:
+        """The k documents most like `examples` (ids): cosine to their centroid in `_score`, best
+        first, the examples left out, among `where` and `ids` as `search` (curate/by_example.py)."""
+        return self._rows(*by_example.more_like(self, examples, k, self._allowed(where, ids)), columns)
+
+    def least_like(self, examples: Sequence[str], k: int = 10, where: str | None = None,
+                   columns: Sequence[str] | None = None, *, ids: Sequence[str] | None = None,
+                   among: str = "filter") -> pa.Table:
+        """The k documents farthest from `examples`' centroid, lowest `_score` first, among `where`
+        and `ids` (the examples left out), or with among="examples" the examples' own outliers."""
+        return self._rows(*by_example.least_like(self, examples, k, self._allowed(where, ids), among), columns)
 
     def keyword_search(
         self, text: str, k: int = 10, where: str | None = None, columns: Sequence[str] | None = None,
