@@ -9,6 +9,7 @@ the `anywidget` package for FigureWidget (the `notebook` extra installs it).
 from __future__ import annotations
 
 from collections import Counter
+from copy import deepcopy
 from typing import Sequence
 
 import numpy as np
@@ -18,11 +19,32 @@ MAX_CATEGORIES = 20  # a string column's most frequent values get a colour each;
 OTHER, MISSING = "(other)", "(missing)"
 
 
+class MapWidget(go.FigureWidget):
+    """A FigureWidget whose front end is created holding its figure.
+
+    plotly opens the widget's comm before the figure exists and sends the traces in later
+    update messages; in JupyterLab, updates that arrive while the front end still loads
+    plotly's 4 MB module can be missed, and the map showed empty axes (seen in the browser
+    test on a busy machine). Opening the comm once the figure is built puts the traces in
+    the opening state itself."""
+
+    def open(self) -> None:
+        if self.__dict__.get("_built"):
+            super().open()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._built = True
+        self._widget_layout = deepcopy(self._layout_obj._props)
+        self._widget_data = deepcopy(self._data)
+        self.open()
+
+
 def map_widget(spec: dict) -> go.FigureWidget:
     """`spec` (from `map_spec`) as a FigureWidget with the box and lasso tools in its modebar."""
     layout = dict(spec.get("layout") or {})
     layout["modebar"] = {"add": ["select2d", "lasso2d"]}
-    return go.FigureWidget(data=spec.get("data") or [], layout=layout)
+    return MapWidget(data=spec.get("data") or [], layout=layout)
 
 
 def restyle(widget: go.FigureWidget, spec: dict) -> None:

@@ -166,3 +166,12 @@ def test_the_engine_does_not_load_plotly_until_a_map_is_asked_for():
     code = "import sys, indexing; print('plotly' in sys.modules, 'anywidget' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_the_widget_opens_its_comm_holding_the_traces_not_in_a_later_update(ws, monkeypatch):
+    from ipywidgets import Widget
+
+    opened, original = [], Widget.open
+    monkeypatch.setattr(Widget, "open", lambda self: (opened.append(len(self.get_state()["_widget_data"])), original(self)))
+    explorer = ws.explore()
+    assert opened == [len(explorer.widget.data)] and opened[0] >= 1  # once, with the points in it
