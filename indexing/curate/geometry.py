@@ -11,10 +11,21 @@ from typing import Sequence
 
 import numpy as np
 
+from indexing.workspace.sql import quote_identifier, sql_literal
+
 
 def in_box(x: np.ndarray, y: np.ndarray, xs: Sequence[float], ys: Sequence[float]) -> np.ndarray:
     (x0, x1), (y0, y1) = sorted(xs[:2]), sorted(ys[:2])
     return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def box_predicate(xs: Sequence[float], ys: Sequence[float], x: str = "x", y: str = "y") -> str:
+    """A box on the map as the SQL predicate that selects what `in_box` does, on the stored
+    columns, so a box is a selection every view (and `ws.select`) can re-run."""
+    (x0, x1), (y0, y1) = sorted(map(float, xs[:2])), sorted(map(float, ys[:2]))
+    qx, qy = quote_identifier(x), quote_identifier(y)
+    return (f"{qx} >= {sql_literal(x0)} AND {qx} <= {sql_literal(x1)} AND "
+            f"{qy} >= {sql_literal(y0)} AND {qy} <= {sql_literal(y1)}")
 
 
 def in_polygon(x: np.ndarray, y: np.ndarray, xs: Sequence[float], ys: Sequence[float]) -> np.ndarray:

@@ -356,6 +356,13 @@ class Workspace:
     def save_label_scheme(self, scheme: dict[str, list[str]]) -> None:
         save_scheme(self.root, scheme, self.labels)
 
+    def explore(self, colour_by: str = "cluster", where: str | None = None, points: int = 100_000):
+        """The map as a notebook widget (hover, box, lasso; `.selection`, `.label`): `app.notebook.explore`.
+        Imported here, when a person asks, so the engine itself never loads plotly or widgets."""
+        from app.notebook import explore
+
+        return explore(self, colour_by=colour_by, where=where, points=points)
+
     # ---- reporting --------------------------------------------------------
 
     def info(self) -> dict:
