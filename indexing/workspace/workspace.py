@@ -34,20 +34,18 @@ from indexing.curate.label_scheme import load_scheme, save_scheme
 from indexing.curate import by_example
 from indexing.curate.labels import Labels
 from indexing.curate.selection import select_ids
-from indexing.ingest.columns import seed_fields
 from indexing.ingest.ingest import IndexReport, IngestOptions
 from indexing.progress import Reporter
 from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
-from indexing.vectors.preview import base_name, is_preview, preview_name, preview_note
+from indexing.vectors.preview import base_name, is_preview, preview_name
 from indexing.vectors.vector_index import VectorIndex
 from indexing.workspace import pipeline
+from indexing.workspace.info import workspace_info
 from indexing.workspace.lock import writer_lock
 from indexing.workspace.manifest import STATE_FILE, WorkspaceState
 from indexing.workspace.sql import sql_in
-from indexing.workspace.stages import STAGES, stage_done
 from indexing.workspace.store import Store
 
-INFO_VERSION = 1
 SCORE = "_score"  # the score column search, keyword_search and neighbors add to docs rows
 
 
@@ -367,38 +365,4 @@ class Workspace:
 
     def info(self) -> dict:
         """A stable, JSON-ready summary (`loupe info --json`); see the README for the fields."""
-        rows = self.store.count()
-        schema = self.store.docs_schema()
-        faiss_dir = self.root / "faiss"
-        faiss_bytes = sum(p.stat().st_size for p in faiss_dir.rglob("*") if p.is_file()) if faiss_dir.exists() else 0
-        lance_bytes = self.store.size_bytes()
-        done = [s for s in STAGES if rows and stage_done(self, s, rows)]
-        return {
-            "info_version": INFO_VERSION,
-            "path": str(self.root.resolve()),
-            "loupe_version": self.state.loupe_version,
-            "docs": rows,
-            "columns": {f.name: str(f.type) for f in schema} if schema else {},
-            "model": self.state.model,
-            "dimension": self.state.dimension,
-            "preview": self.is_preview,
-            "preview_note": preview_note(self.state.model, self.root),
-            "text_field": self.state.text_field,
-            "id_field": self.state.id_field,
-            "stages_done": done,
-            "ready": len(done) == len(STAGES),
-            "stages": self.state.stages,
-            "sources": [
-                {"path": s.path, "kind": s.kind, "records": s.records, "stored": s.stored,
-                 "rejected": s.rejected, "complete": s.complete}
-                for s in self.state.sources.values()
-            ],
-            "clusters": self.store.clusters().num_rows,
-            # rows whose x, y and cluster were placed from their neighbours, not fitted
-            "placed": self.store.count("placed = true") if schema and "placed" in schema.names else 0,
-            "labels": self.labels.counts(),
-            "lance_version": self.store.version(),
-            "bytes": {"lance": lance_bytes, "faiss": faiss_bytes, "total": lance_bytes + faiss_bytes},
-            # source field -> docs column (a workspace from before the record: from its columns)
-            "fields": dict(self.state.fields) or (seed_fields(schema.names) if schema else {}),
-        }
+        return workspace_info(self)
