@@ -58,10 +58,11 @@ def show(ctx: Context) -> None:
     _overlap_summary(active)
     show_string_columns(corpus, active, hand, group_key)
     by_column = {r.column: r for r in active.rules}
-    for title, names in column_groups(corpus.filterable).items():
-        cutting = sum(1 for n in names if n in by_column and by_column[n].predicate())
-        note = f" · {cutting} cutting" if cutting else ""
-        group = st.expander(f"{md(title)} ({len(names)}){note}", expanded=title == "Signals", key=group_key(title),
+    groups = column_groups(corpus.filterable)
+    _cutting_caption(groups, by_column)
+    for title, names in groups.items():
+        # the title stays fixed: a keyed expander whose label changes is a new one, drawn closed
+        group = st.expander(f"{md(title)} ({len(names)})", expanded=title == "Signals", key=group_key(title),
                             on_change="rerun")
         if group.open:  # a closed group costs nothing: its sliders keep their values (persist_state)
             with group:
@@ -77,6 +78,15 @@ def show(ctx: Context) -> None:
             values = [c for c in categories if c is not None]
             st.multiselect(f"Remove documents whose {md(name)} is", values, key=f"exclude_{name}", disabled=hand, persist_state=KEEP,
                            help="Unlabelled documents stay.")
+
+
+def _cutting_caption(groups: dict[str, list[str]], by_column: dict[str, Rule]) -> None:
+    """Which groups hold cutting rules, so a closed group's thresholds are not forgotten."""
+    cutting = {title: sum(1 for n in names if n in by_column and by_column[n].predicate())
+               for title, names in groups.items()}
+    parts = [f"{md(title)} {count}" for title, count in cutting.items() if count]
+    if parts:
+        st.caption("Rules cutting, by group: " + " · ".join(parts))
 
 
 def _set_rules(corpus: Corpus, rules: list[Rule], clear_others: bool) -> None:

@@ -468,6 +468,11 @@ def test_a_closed_column_group_draws_nothing_and_its_thresholds_hold(monkeypatch
     app.slider(key=f"rule_{name}").set_value((low, (low + high) / 2)).run()
     kept, predicate = _kept(app), app.sidebar.text_area(key="predicate_text").value
     assert f"`{name}`" in predicate and f"kept {N} documents" not in kept
+    # the group stays open once a rule in it cuts (a keyed expander whose title changed was a new one, closed)
+    assert f"rule_{name}" in {s.key for s in app.slider}
+    app.slider(key=f"rule_{name}").set_value((low, (low + high) / 3)).run()
+    assert f"rule_{name}" in {s.key for s in app.slider}
+    kept, predicate = _kept(app), app.sidebar.text_area(key="predicate_text").value
     app.session_state[group_key("Gopher")] = False
     app.run()
     assert not app.exception and f"rule_{name}" not in {s.key for s in app.slider}
