@@ -341,6 +341,19 @@ class Workspace:
     def save_label_scheme(self, scheme: dict[str, list[str]]) -> None:
         save_scheme(self.root, scheme, self.labels)
 
+    def rename_cluster(self, number: int, name: str, *, topic: bool = False):
+        """Name cluster `number` (topic=True: topic) by hand; a blank name removes the name.
+        Kept with this clustering only (indexing.curate.cluster_names); returns all names."""
+        from indexing.curate.cluster_names import rename
+
+        return rename(self.root, self.store, "topic" if topic else "cluster", number, name)
+
+    def cluster_names(self):
+        """The hand-given names of the current clusters and topics (a `ClusterNames`)."""
+        from indexing.curate.cluster_names import load_names
+
+        return load_names(self.root, self.store)
+
     # ---- reporting --------------------------------------------------------
 
     def info(self) -> dict:
@@ -372,6 +385,7 @@ class Workspace:
                 for s in self.state.sources.values()
             ],
             "clusters": self.store.clusters().num_rows,
+            "topics": self.store.topics().num_rows,
             # rows whose x, y and cluster were placed from their neighbours, not fitted
             "placed": self.store.count("placed = true") if schema and "placed" in schema.names else 0,
             "labels": self.labels.counts(),
