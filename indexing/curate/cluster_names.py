@@ -42,7 +42,7 @@ class ClusterNames:
 
 
 def _label(name: str | None, keywords) -> str:
-    return name or ", ".join(list(keywords or ())[:3])
+    return name or ", ".join(list(keywords if keywords is not None else ())[:3])
 
 
 def clustering_key(store) -> str:
