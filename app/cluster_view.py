@@ -94,7 +94,7 @@ def _floats(column) -> list:
 
 def rename_panel(workspace, view: ClusterView) -> None:
     """Name a cluster or a topic by hand (a blank name gives it back its keywords)."""
-    with st.expander("Name a cluster or topic"):
+    with st.expander("Name a cluster or topic", key="naming"):  # a key: it stays open across renames
         kind = st.radio("Name a", ["cluster", TOPIC] if view.has_topics else ["cluster"], horizontal=True,
                         key="rename_kind")
         table, texts = (view.topics, view.topic_text) if kind == TOPIC else (view.clusters, view.cluster_text)
