@@ -1,6 +1,6 @@
 """What the cluster stage writes beside the cluster numbers: each cluster's keywords, size
 and centre on the map, and the topics above the clusters (`clustering.fit_topics`) with
-theirs; the `topic` column of docs says each document's topic.
+theirs; the `cluster_topic` column of docs says each document's topic.
 
 A workspace whose clusters were fitted before topics existed gets them on its next
 `loupe index` (`add_topics`): its clusters keep their numbers, keywords and centres, so
@@ -20,6 +20,9 @@ import pyarrow.compute as pc
 from indexing.vectors.clustering import KEYWORDS_PER_CLUSTER, centroids, fit_topics
 from indexing.vectors.topic_words import top_words, word_counts
 
+# The docs column of each document's topic: not `topic`, a label name curators use (a label
+# may not share a docs column's name, and a predicate `topic = 'x'` must keep meaning the label).
+TOPIC_COLUMN = "cluster_topic"
 LANGUAGE_SHARE = 0.005  # a language of fewer documents than this share adds no stop words
 
 
@@ -106,7 +109,7 @@ def add_topics(store, ids: list[str], matrix: np.ndarray) -> int:
                          k, corpus_languages(store))
     topic_of = described.clusters.column("topic")
     numbers = clusters.column("cluster").to_numpy()
-    store.replace_columns(pa.table({"id": docs.column("id"), "topic": described.topic_of_doc}))
+    store.replace_columns(pa.table({"id": docs.column("id"), TOPIC_COLUMN: described.topic_of_doc}))
     store.write_clusters(clusters.set_column(clusters.schema.get_field_index("topic"), "topic",
                                              topic_of.take(pa.array(numbers))))
     store.write_topics(described.topics)
@@ -122,13 +125,13 @@ def fill_topics(store) -> None:
     mapping = np.full(int(pc.max(clusters.column("cluster")).as_py()) + 1, -1, dtype=np.int32)
     mapping[clusters.column("cluster").to_numpy()] = clusters.column("topic").fill_null(-1).to_numpy()
     names = store.docs_schema().names
-    docs = store.read_docs(columns=["id", "cluster"] + (["topic"] if "topic" in names else []))
+    docs = store.read_docs(columns=["id", "cluster"] + ([TOPIC_COLUMN] if TOPIC_COLUMN in names else []))
     cluster = docs.column("cluster").to_numpy(zero_copy_only=False)
     wanted = mapping[np.nan_to_num(cluster, nan=0).astype(np.int64)]
-    have = docs.column("topic").fill_null(-2).to_numpy(zero_copy_only=False) if "topic" in names else None
+    have = docs.column(TOPIC_COLUMN).fill_null(-2).to_numpy(zero_copy_only=False) if TOPIC_COLUMN in names else None
     if have is None or (have != wanted).any():
         store.replace_columns(pa.table({"id": docs.column("id"),
-                                        "topic": pa.array(wanted, pa.int32(), mask=wanted < 0)}))
+                                        TOPIC_COLUMN: pa.array(wanted, pa.int32(), mask=wanted < 0)}))
     topics = store.topics()
     sizes = np.bincount(wanted[wanted >= 0], minlength=topics.num_rows)[topics.column("topic").to_numpy()]
     store.write_topics(topics.set_column(topics.schema.get_field_index("size"), "size",

@@ -41,7 +41,7 @@ from indexing.vectors.embedder import Embedder
 from indexing.vectors.loading import BackgroundModel
 from indexing.vectors.placement import PLACED, MapPlacer, count_cluster_sizes, place_missing
 from indexing.vectors.projection import project
-from indexing.vectors.topics import add_topics, corpus_languages, describe, fill_topics, has_topics
+from indexing.vectors.topics import TOPIC_COLUMN, add_topics, corpus_languages, describe, fill_topics, has_topics
 from indexing.vectors.stored import read_vectors
 from indexing.vectors.vector_index import build_index
 from indexing.workspace.lock import writer_lock
@@ -144,7 +144,7 @@ def build_map(store, vectors: Vectors, progress: Reporter) -> np.ndarray:
 
 def build_clusters(store, vectors: Vectors, k: int | None, progress: Reporter) -> Clusters:
     """k-means over `vectors` (k None: chosen from the rows), written as the `cluster` and
-    `topic` columns, the `clusters` table (size, keywords, centre on the map, topic) and the
+    `cluster_topic` columns, the `clusters` table (size, keywords, centre on the map, topic) and the
     `topics` table (indexing.vectors.topics)."""
     k = k or choose_k(len(vectors.matrix))
     with progress.stage("clusters", 3, unit="steps") as advance:
@@ -159,7 +159,7 @@ def build_clusters(store, vectors: Vectors, k: int | None, progress: Reporter) -
                              k, corpus_languages(store))
         advance(1)
         store.replace_columns(pa.table({"id": docs.column("id"), "cluster": labels,
-                                        "topic": described.topic_of_doc}))
+                                        TOPIC_COLUMN: described.topic_of_doc}))
         store.write_clusters(described.clusters)
         store.write_topics(described.topics)
         advance(1)

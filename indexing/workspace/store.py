@@ -168,6 +168,8 @@ class Store:
             table.add_columns(pa.schema(missing))
 
     def write_clusters(self, clusters: pa.Table) -> None:
+        if "topic" not in clusters.column_names:  # clusters without topics (a writer from before them)
+            clusters = clusters.append_column("topic", pa.nulls(clusters.num_rows, pa.int32()))
         mode = "overwrite" if self.has(CLUSTERS) else "create"
         self.db.create_table(CLUSTERS, data=clusters.cast(CLUSTERS_SCHEMA), mode=mode)
 

@@ -42,8 +42,8 @@ def test_centroids_are_unit_means():
 
 
 def _topics(ws) -> tuple[dict, dict]:
-    docs = ws.docs(columns=["id", "cluster", "topic"]).to_pylist()
-    return {r["id"]: r["cluster"] for r in docs}, {r["id"]: r["topic"] for r in docs}
+    docs = ws.docs(columns=["id", "cluster", "cluster_topic"]).to_pylist()
+    return {r["id"]: r["cluster"] for r in docs}, {r["id"]: r["cluster_topic"] for r in docs}
 
 
 def _check_consistent(ws, rows: int):
@@ -77,7 +77,7 @@ def test_a_workspace_clustered_before_topics_gets_them_and_keeps_its_clusters(in
     clusters = ws.store.clusters().drop_columns(["topic"])
     ws.store.db.create_table("clusters", data=clusters, mode="overwrite")  # as an older Loupe wrote it
     ws.store.db.drop_table("topics")
-    ws.store.table("docs").drop_columns(["topic"])
+    ws.store.table("docs").drop_columns(["cluster_topic"])
     assert ws.store.clusters().column("topic").null_count == 9 and ws.store.topics().num_rows == 0
     before = ws.docs(columns=["id", "cluster"]).to_pydict()
     report = ws.index()
@@ -101,4 +101,14 @@ def test_keywords_use_the_languages_of_the_corpus(tmp_path):
     assert set(corpus_languages(ws.store)) >= {"de", "it", "fr", "es", "en"}
     for words in ws.store.clusters().column("keywords").to_pylist() + ws.store.topics().column("keywords").to_pylist():
         assert words and not set(words) & FUNCTION_WORDS, words
-    assert pa.types.is_int32(ws.store.docs_schema().field("topic").type)
+    assert pa.types.is_int32(ws.store.docs_schema().field("cluster_topic").type)
+
+
+def test_topic_stays_free_as_a_label_name(indexed_workspace, stdlib_rows):
+    """Curators name labels `topic`: the docs column is `cluster_topic`, so a label `topic`
+    is accepted and a predicate on it means the label."""
+    ws = indexed_workspace(stdlib_rows[:80], map=False, clusters=9)
+    ids = ws.docs(columns=["id"]).column("id").to_pylist()[:3]
+    ws.labels.add(ids, "topic", "beta")
+    assert sorted(ws.select("topic = 'beta'")) == sorted(ids)
+    assert ws.count("cluster_topic = 0") == ws.store.topics().column("size").to_pylist()[0]
