@@ -242,12 +242,6 @@ def predicate_mask(path: str, version: int, labels_version: int, predicate: str)
     return keep
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def clusters_table(path: str, version: int):
-    """The cluster list (id, size, keywords) the map tab shows, read once per docs version."""
-    return open_workspace(path).store.clusters().to_pandas()[["cluster", "size", "keywords"]]
-
-
 SEARCH_HITS = 20
 WIDEST_SEARCH = 5_000  # the most hits filtered here before the engine restricts a search itself
 

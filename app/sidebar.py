@@ -34,7 +34,8 @@ def show(info: dict, corpus: Corpus, scheme: dict[str, list[str]], active: Filte
     st.sidebar.caption(f"{info['docs']:,} documents · {md(info['model'])} · {info['clusters']} clusters")
     if info.get("preview_note"):  # the map and the search are a preview's: say so wherever they show
         st.sidebar.warning(md(info["preview_note"]))
-    colour_by = st.sidebar.selectbox("Colour by", colour_options(corpus, list(scheme)), key="colour_by")
+    options = colour_options(corpus, list(scheme), topics=bool(info.get("topics")))
+    colour_by = st.sidebar.selectbox("Colour by", options, key="colour_by")
     query = st.sidebar.text_input("Search", key="query", on_change=like.clear)  # a new search ends "more like"
     mode = st.sidebar.radio("Search by", ["meaning", "keyword"], horizontal=True, key="mode")
     within = st.sidebar.checkbox("Only within the filter", value=True, key="search_within")

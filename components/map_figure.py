@@ -96,6 +96,8 @@ def map_spec(
     clusters: np.ndarray | None = None,
     height: int = 640,
     hover_ids: np.ndarray | None = None,
+    annotations: list[dict] | None = None,
+    cluster_hover: np.ndarray | None = None,
 ) -> dict:
     """A Scattergl of (x, y); `color` is integer codes (categorical) or numbers (continuous).
 
@@ -104,7 +106,10 @@ def map_spec(
     value only (a click still opens the document in the reader).
     `highlight` marks positions (search results, the selection) with a ring on top.
     `categories` names the codes of a categorical colour in a legend (None: unlabelled, grey).
-    `clusters` (int per point, sent as binary customdata) puts the cluster in every hover.
+    `clusters` (int per point, sent as binary customdata) puts the cluster in every hover;
+    with `cluster_hover` (what to say per cluster number: `cluster_labels.hover_names`) and
+    at most MAX_HOVER_POINTS points, its name too. `annotations`: names drawn on the map
+    (`cluster_labels.name_labels`).
     `hover_ids`: `escape_ids(ids)` made once and indexed by the caller (escaping a million
     ids costs ~0.25 s a rerun); `ids` are escaped here when it is not given.
     The figure is plain data (plotly's JSON), never validated: validating a million points
@@ -133,6 +138,8 @@ def map_spec(
     value = ""
     if clusters is not None:
         trace["customdata"] = np.asarray(clusters, dtype=np.int32)
+        if cluster_hover is not None and n <= MAX_HOVER_POINTS:
+            trace["customdata"] = np.asarray(cluster_hover, dtype=object)[trace["customdata"]]
         value += "<br>cluster %{customdata}"
     if color is not None and categories is None and not (clusters is not None and color_name == "cluster"):
         value += "<br>" + html.escape(color_name) + " %{marker.color}"  # a legend names categories instead
@@ -159,4 +166,6 @@ def map_spec(
     layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "dragmode": "lasso",
               "showlegend": categorical and categories is not None, "legend": {"x": 0, "y": 1},
               "xaxis": {"visible": False}, "yaxis": {"visible": False}, "plot_bgcolor": "white"}
+    if annotations:
+        layout["annotations"] = annotations
     return {"data": data, "layout": layout}

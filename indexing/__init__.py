@@ -33,6 +33,8 @@ without breaking them:
 - diff_runs, RunDiff: what run B (an export or an applied output) adds to and removes from
   run A, and why, by reason, cluster and language
 - MapPlacer, Placement: new vectors placed on a workspace's fitted map and clusters
+- ClusterNames: the names a curator gave clusters and topics (`ws.rename_cluster(3, "tax law")`,
+  `ws.rename_cluster(1, "law", topic=True)`, `ws.cluster_names()`), kept with their clustering
 - stdlib_documents, write_jsonl: a demo corpus from the standard library, offline
 
 Each function's docstring says its arguments. Deeper modules (indexing.<stage>.<module>)
@@ -63,6 +65,7 @@ from indexing.curate.queue import labelling_queue  # noqa: E402
 from indexing.signals.rules import PRESETS, SUITES, compute_rules  # noqa: E402
 from indexing.workspace.workspace import Workspace  # noqa: E402
 from indexing.vectors.placement import MapPlacer, Placement  # noqa: E402
+from indexing.curate.cluster_names import ClusterNames  # noqa: E402
 
 __all__ = [
     "Workspace", "IndexReport", "LoupeError", "WorkspaceError", "NotIndexedError", "WorkspaceBusy", "SourceError",
@@ -70,7 +73,7 @@ __all__ = [
     "DiffError",
     "PRESETS", "SUITES", "compute_rules", "histogram", "labelling_queue",
     "classifiers", "dedup", "select_budget", "export", "ExportResult", "diff_runs", "RunDiff",
-    "MapPlacer", "Placement",
+    "MapPlacer", "Placement", "ClusterNames",
     "agreement",
     "stdlib_documents", "write_jsonl", "__version__",
 ]

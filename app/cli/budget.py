@@ -26,9 +26,9 @@ def mix_table(title: str, before: dict[str, float], after: dict[str, float],
 
 
 def cluster_names(ws: Workspace) -> dict[str, str]:
-    """Cluster number (as text) -> its first three keywords."""
-    clusters = ws.store.clusters().to_pydict()
-    return {str(c): ", ".join((words or [])[:3]) for c, words in zip(clusters["cluster"], clusters["keywords"])}
+    """Cluster number (as text) -> its name given by hand, else its first three keywords."""
+    clusters, names = ws.store.clusters().to_pydict(), ws.cluster_names()
+    return {str(c): names.cluster(c, words) for c, words in zip(clusters["cluster"], clusters["keywords"])}
 
 
 def write_ids(path: Path, ids: list[str]) -> None:

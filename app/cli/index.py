@@ -143,7 +143,7 @@ def info(
         table.add_row("preview", data["preview_note"])
     table.add_row("stages done", ", ".join(data["stages_done"]) or "none")
     table.add_row("ready", "yes" if data["ready"] else "no")
-    table.add_row("clusters", str(data["clusters"]))
+    table.add_row("clusters", str(data["clusters"]) + (f" in {data['topics']} topics" if data.get("topics") else ""))
     if data["placed"]:
         table.add_row("map", f"{data['placed']:,} documents placed from their neighbours, not fitted "
                              f"(`loupe index -w {workspace} --remap` fits the map again)")

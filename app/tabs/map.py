@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from app import data, like, session
+from app import cluster_view, data, like, session
 from app.active_filter import Filter
 from app.data import Corpus
 from app.labelling import label_buttons
@@ -44,14 +44,16 @@ def show(ctx: Context) -> None:
     """The Map tab: map and clusters on the left, results and reader on the right."""
     left, right = st.columns([3, 2])
     with left:
+        names = cluster_view.view(ctx.path, ctx.version)
         map_panel(ctx.corpus, ctx.active, ctx.colour_by, ctx.labels, data.snippets(ctx.path, ctx.version),
-                  ctx.results_ids)
+                  ctx.results_ids, names)
         chosen, selected = ctx.selection()  # a box drawn on the map has just become the selection
         if chosen:
             st.caption(f"Selection: {md(chosen.what)} · {len(selected):,} documents")
             st.button("Clear selection", key="clear_selection", on_click=session.clear_selection)
             like.buttons(selected, chosen.what, key="map")  # search by example (app/like.py)
-        clusters_panel(data.clusters_table(ctx.path, ctx.version), ctx.corpus)
+        clusters_panel(names, ctx.corpus)
+        cluster_view.rename_panel(ctx.workspace, names)
     with right:
         results_panel(ctx.results, ctx.query)
         reader_panel(ctx.workspace, ctx.corpus, ctx.scheme, selected or ctx.results_ids)
@@ -68,8 +70,10 @@ def draw_limit() -> int:
     return int(os.environ.get(MAP_POINTS) or MAX_DRAWN_POINTS)
 
 
-def colour_options(corpus: Corpus, label_names: list[str]) -> list[str]:
-    return ["cluster", *(LABEL_PREFIX + n for n in label_names), *corpus.values_of]
+def colour_options(corpus: Corpus, label_names: list[str], topics: bool = False) -> list[str]:
+    """What the map can be coloured by: clusters, topics (when the clusters have them), labels, columns."""
+    return ["cluster", *([cluster_view.TOPIC] if topics else []), *(LABEL_PREFIX + n for n in label_names),
+            *corpus.values_of]
 
 
 def _colour(corpus: Corpus, colour_by: str, labels: dict, shown: np.ndarray):
@@ -82,11 +86,20 @@ def _colour(corpus: Corpus, colour_by: str, labels: dict, shown: np.ndarray):
     return np.nan_to_num(corpus.values_of[colour_by][shown]), False, None
 
 
+def _named_colour(corpus: Corpus, colour_by: str, labels: dict, shown: np.ndarray,
+                  names: cluster_view.ClusterView | None):
+    """`_colour`, and by topic: each point's topic, the topics' names in the legend."""
+    if colour_by == cluster_view.TOPIC and names is not None and names.has_topics:
+        codes, categories = cluster_view.topic_colours(names, corpus.clusters[shown])
+        return codes, True, categories
+    return _colour(corpus, colour_by, labels, shown)
+
+
 def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snippets: list[str] | None,
-              results_ids: list[str]) -> None:
+              results_ids: list[str], names: cluster_view.ClusterView | None = None) -> None:
     kept = np.flatnonzero(active.keep)
     shown = kept[display_sample(corpus.clusters[kept], limit=draw_limit())]
-    colour, categorical, categories = _colour(corpus, colour_by, labels, shown)
+    colour, categorical, categories = _named_colour(corpus, colour_by, labels, shown, names)
     if categories is not None:  # labelled points on top of the grey unlabelled ones
         order = np.argsort(colour, kind="stable")
         shown, colour = shown[order], colour[order]
@@ -99,6 +112,7 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
         color=colour, categorical=categorical, color_name=colour_by, categories=categories,
         texts=[snippets[p] for p in shown] if snippets is not None else None,
         highlight=np.array(rings, dtype=np.int64) if rings else None, clusters=corpus.clusters[shown],
+        **(cluster_view.map_names(names, colour_by, corpus.clusters[shown]) if names is not None else {}),
     ))
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso", "points"), key="map")
     _take_map_selection(corpus, event, kept, sampled=len(shown) < len(kept))
@@ -150,16 +164,18 @@ def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool) 
         session.open_document(ids[0])
 
 
-def clusters_panel(clusters_table, corpus: Corpus) -> None:
-    """The cluster list; clicking a row selects that cluster (within the filter)."""
+def clusters_panel(names: cluster_view.ClusterView, corpus: Corpus) -> None:
+    """The cluster list with names and topics; clicking a row selects that cluster (within the filter)."""
+    table = names.clusters.drop(columns=["x", "y"])
+
     def pick() -> None:
         row = session.picked_row("clusters")
         if row is not None:
-            cluster = int(clusters_table["cluster"][row])
-            session.select(f"cluster {cluster}", cluster=cluster)
+            cluster = int(table["cluster"][row])
+            session.select(names.cluster_label(cluster), cluster=cluster)
 
     st.subheader("Clusters")
-    st.dataframe(clusters_table, hide_index=True, height=240, key="clusters",
+    st.dataframe(table, hide_index=True, height=240, key="clusters",
                  on_select=pick, selection_mode="single-row")
 
 

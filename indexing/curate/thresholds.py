@@ -21,7 +21,7 @@ from indexing.errors import SettingError
 from indexing.workspace.sql import quote_identifier, sql_literal
 
 # Numeric columns that are bookkeeping or geometry, not something a curator thresholds.
-NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster", "dup_group"})
+NOT_FILTERABLE = frozenset({"_ordinal", "_line", "x", "y", "cluster", "cluster_topic", "dup_group"})
 
 
 def percentile_threshold(scores: np.ndarray, keep_top: float) -> float:

@@ -1,8 +1,12 @@
-"""Topic clusters: FAISS k-means on the vectors, keywords by class-based TF-IDF.
+"""Topic clusters: FAISS k-means on the vectors, keywords by class-based TF-IDF, and
+topics above them.
 
 k-means on the normalised embeddings (spherical) groups documents by meaning; the
 keywords of a cluster are the words that are frequent in it and rare in the
-others (c-TF-IDF, as in BERTopic), which is what a curator reads to name it.
+others (c-TF-IDF, as in BERTopic; `topic_words` tokenises any script and drops the
+stop words of every language the corpus holds), which is what a curator reads to name
+it. Topics are a coarser level: the clusters' centroids grouped into about sqrt(k)
+(`fit_topics`), so a map of 150 clusters reads as a dozen subjects with their subtopics.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from indexing.vectors.faiss_lib import faiss
 import numpy as np
 
 from indexing.vectors import devices
+from indexing.vectors.topic_words import KEYWORD_TEXT_CHARS, top_words, word_counts
 
 KEYWORDS_PER_CLUSTER = 8
-KEYWORD_TEXT_CHARS = 2_000  # enough text per document to characterise a topic
+__all__ = ["KEYWORD_TEXT_CHARS", "centroids", "choose_k", "choose_topics", "fit_topics", "keywords", "kmeans"]
 
 
 def choose_k(n: int) -> int:
@@ -49,36 +54,45 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 42) -> np.ndarray:
     return assignment[:, 0].astype(np.int32)
 
 
-def keywords(texts: Sequence[str], labels: np.ndarray, k: int, top: int = KEYWORDS_PER_CLUSTER) -> list[list[str]]:
-    """Top c-TF-IDF words per cluster 0..k-1 (empty lists for empty clusters)."""
-    from scipy import sparse  # here, not at import: scikit-learn and scipy cost the app ~1 s to start
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    vectorizer = CountVectorizer(
-        stop_words="english",
-        token_pattern=r"(?u)\b[^\W\d_][^\W_]{2,}\b",
-        max_features=50_000,
-        lowercase=True,
-    )
-    try:
-        counts = vectorizer.fit_transform(t[:KEYWORD_TEXT_CHARS] for t in texts)
-    except ValueError:  # no words at all (e.g. only numbers or punctuation)
+def keywords(texts: Sequence[str], labels: np.ndarray, k: int, top: int = KEYWORDS_PER_CLUSTER,
+             languages: Sequence[str] | None = None) -> list[list[str]]:
+    """Top c-TF-IDF words per cluster 0..k-1 (empty lists for empty clusters); `languages`:
+    the corpus's ISO 639-1 codes, whose stop words are dropped (None: every language's)."""
+    counted = word_counts(texts, labels, k, languages)
+    if counted is None:
         return [[] for _ in range(k)]
-    membership = sparse.csr_matrix(
-        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
-    )
-    per_cluster = np.asarray((membership @ counts).todense(), dtype=np.float64)
-    words_per_cluster = per_cluster.sum(axis=1, keepdims=True)
-    tf = per_cluster / np.maximum(words_per_cluster, 1)
-    average_words = max(words_per_cluster.mean(), 1.0)
-    idf = np.log1p(average_words / np.maximum(per_cluster.sum(axis=0), 1))
-    scores = tf * idf
-    vocabulary = vectorizer.get_feature_names_out()
-    result = []
-    for row, total in zip(scores, words_per_cluster[:, 0]):
-        if total == 0:
-            result.append([])
-            continue
-        best = np.argsort(-row)[:top]
-        result.append([str(vocabulary[i]) for i in best if row[i] > 0])
+    return top_words(*counted, top)
+
+
+def choose_topics(k: int) -> int:
+    """About sqrt(k) topics above k clusters: 6 over 35 clusters, 16 over 256; 1 below 4."""
+    return 1 if k < 4 else int(round(math.sqrt(k)))
+
+
+def centroids(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Each cluster's mean vector, of length 1 (zeros for an empty cluster)."""
+    sums = np.zeros((k, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, vectors)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def fit_topics(centres: np.ndarray, sizes: np.ndarray, topics: int | None = None) -> np.ndarray:
+    """The topic (0..t-1, the largest first) of each cluster: Ward agglomerative clustering
+    of the clusters' centroids into `topics` (None: `choose_topics`) groups; -1 for an
+    empty cluster. Deterministic, and each topic is a union of whole clusters."""
+    sizes = np.asarray(sizes)
+    result = np.full(len(centres), -1, dtype=np.int32)
+    present = np.flatnonzero(sizes > 0)
+    t = min(topics or choose_topics(len(present)), len(present))
+    if t <= 1:
+        result[present] = 0
+        return result
+    from sklearn.cluster import AgglomerativeClustering  # here, not at import (see keywords)
+
+    groups = AgglomerativeClustering(n_clusters=t, linkage="ward").fit_predict(centres[present])
+    weight = np.bincount(groups, weights=sizes[present], minlength=t)
+    rank = np.empty(t, dtype=np.int32)
+    rank[np.argsort(-weight, kind="stable")] = np.arange(t)
+    result[present] = rank[groups]
     return result

@@ -38,6 +38,7 @@ def workspace_info(workspace) -> dict:
             for s in workspace.state.sources.values()
         ],
         "clusters": workspace.store.clusters().num_rows,
+        "topics": workspace.store.topics().num_rows,
         # rows whose x, y and cluster were placed from their neighbours, not fitted
         "placed": workspace.store.count("placed = true") if schema and "placed" in schema.names else 0,
         "labels": workspace.labels.counts(),

@@ -25,7 +25,7 @@ SOURCE_SUFFIX = "_src"
 
 _FIXED = (
     "id", "text", "vector", "_source", "_ordinal", "_line",  # ingest
-    "x", "y", "cluster", "placed",  # map and clusters (placed: from neighbours, not fitted)
+    "x", "y", "cluster", "cluster_topic", "placed",  # map, clusters and topics (placed: from neighbours, not fitted)
     "dup_group", "dup_keep",  # dedup
     OVERFLOW_COLUMN,
     "_score", "_distance",  # result columns of searches (LanceDB's names)

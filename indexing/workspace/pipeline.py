@@ -12,7 +12,7 @@ the next run resumes there:
     text_index              LanceDB's full-text index over `text` (`build_text_index`)
     faiss                   the vector index over `docs.vector` (`build_faiss`)
     project                 the 2D map into `x`, `y` (`build_map`)
-    cluster                 topic clusters and their keywords (`build_clusters`)
+    cluster                 topic clusters, the topics above them, their keywords (`build_clusters`)
 
 Once a workspace has a fitted map and clusters, rows added later are placed on them
 (`indexing.vectors.placement`: x, y and cluster from their nearest fitted neighbours,
@@ -33,13 +33,15 @@ from typing import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
+from indexing.curate.cluster_names import NAMES_FILE, load_names
 from indexing.ingest.ingest import IndexReport, Ingest, IngestOptions
 from indexing.progress import Quiet, Reporter
-from indexing.vectors.clustering import choose_k, keywords, kmeans
+from indexing.vectors.clustering import centroids, choose_k, kmeans
 from indexing.vectors.embedder import Embedder
 from indexing.vectors.loading import BackgroundModel
 from indexing.vectors.placement import PLACED, MapPlacer, count_cluster_sizes, place_missing
 from indexing.vectors.projection import project
+from indexing.vectors.topics import TOPIC_COLUMN, add_topics, corpus_languages, describe, fill_topics, has_topics
 from indexing.vectors.stored import read_vectors
 from indexing.vectors.vector_index import build_index
 from indexing.workspace.lock import writer_lock
@@ -64,6 +66,7 @@ class Clusters:
 
     k: int
     labels: np.ndarray  # int32
+    topics: int = 0
 
 
 # ---- the stages -----------------------------------------------------------------
@@ -140,30 +143,27 @@ def build_map(store, vectors: Vectors, progress: Reporter) -> np.ndarray:
 
 
 def build_clusters(store, vectors: Vectors, k: int | None, progress: Reporter) -> Clusters:
-    """k-means over `vectors` (k None: chosen from the rows), written as the `cluster`
-    column and the `clusters` table (size, keywords, centre on the map)."""
+    """k-means over `vectors` (k None: chosen from the rows), written as the `cluster` and
+    `cluster_topic` columns, the `clusters` table (size, keywords, centre on the map, topic) and the
+    `topics` table (indexing.vectors.topics)."""
     k = k or choose_k(len(vectors.matrix))
     with progress.stage("clusters", 3, unit="steps") as advance:
-        labels = kmeans(vectors.matrix, k)
+        fitted = kmeans(vectors.matrix, k)
+        centres = centroids(vectors.matrix, fitted, k)
         advance(1)
         docs = store.read_docs(columns=["id", "text", "x", "y"])
-        by_id = dict(zip(vectors.ids, labels))
+        by_id = dict(zip(vectors.ids, fitted))
         labels = np.array([by_id[i] for i in docs.column("id").to_pylist()], dtype=np.int32)
-        words = keywords(docs.column("text").to_pylist(), labels, k)
+        described = describe(docs.column("text").to_pylist(), labels, centres,
+                             *(docs.column(c).to_numpy(zero_copy_only=False).astype(np.float64) for c in ("x", "y")),
+                             k, corpus_languages(store))
         advance(1)
-        store.replace_columns(pa.table({"id": docs.column("id"), "cluster": labels}))
-        xs = docs.column("x").to_numpy(zero_copy_only=False)
-        ys = docs.column("y").to_numpy(zero_copy_only=False)
-        sizes = np.bincount(labels, minlength=k)
-        store.write_clusters(pa.table({
-            "cluster": np.arange(k, dtype=np.int32),
-            "size": sizes.astype(np.int64),
-            "keywords": words,
-            "x": [float(np.nanmean(xs[labels == c])) if sizes[c] else None for c in range(k)],
-            "y": [float(np.nanmean(ys[labels == c])) if sizes[c] else None for c in range(k)],
-        }))
+        store.replace_columns(pa.table({"id": docs.column("id"), "cluster": labels,
+                                        TOPIC_COLUMN: described.topic_of_doc}))
+        store.write_clusters(described.clusters)
+        store.write_topics(described.topics)
         advance(1)
-    return Clusters(int(k), labels)
+    return Clusters(int(k), labels, described.topics.num_rows)
 
 
 def refresh_derived(workspace, report: IndexReport, progress: Reporter) -> dict:
@@ -258,7 +258,9 @@ def _build(workspace, rows: int, k: int | None, remap: bool, report: IndexReport
     if "text_index" in pending:
         _timed(report, "text_index", build_text_index, store, progress)
         _record(workspace, "text_index", rows, report.seconds["text_index"])
-    if not set(pending) & {"faiss", "project", "cluster"}:
+    # clusters fitted before topics existed get them now, their numbers and keywords kept
+    old_clusters = store.has("clusters") and not has_topics(store) and "cluster" not in pending
+    if not set(pending) & {"faiss", "project", "cluster"} and not old_clusters:
         return
     vectors = load_vectors(store)
     if "faiss" in pending:
@@ -275,11 +277,23 @@ def _build(workspace, rows: int, k: int | None, remap: bool, report: IndexReport
     if "cluster" in pending and placer:
         made = _timed(report, "cluster", place_missing, store, vectors.ids, vectors.matrix, placer, progress)
         k_fitted = count_cluster_sizes(store)
+        fill_topics(store)  # placed documents take their cluster's topic
+        old_clusters = not has_topics(store)
         _record(workspace, "cluster", rows, report.seconds["cluster"], k=k_fitted, placed=made["placed"],
-                fitted=made["fitted"])
+                fitted=made["fitted"], topics=store.topics().num_rows)
     elif "cluster" in pending:
         made = _timed(report, "cluster", build_clusters, store, vectors, k, progress)
-        _record(workspace, "cluster", rows, report.seconds["cluster"], k=made.k, placed=0, fitted=rows)
+        _record(workspace, "cluster", rows, report.seconds["cluster"], k=made.k, placed=0, fitted=rows,
+                topics=made.topics)
+        stale = load_names(workspace.root, store).stale
+        if stale:
+            report.notes.append(f"{stale} cluster and topic names given by hand belong to the earlier clustering: "
+                                f"kept in {NAMES_FILE} but not shown on the new clusters; name them again")
+    if old_clusters:
+        topics = _timed(report, "topics", add_topics, store, vectors.ids, vectors.matrix)
+        record_stages(workspace, {"cluster": {**workspace.state.stages.get("cluster", {}), "topics": topics}})
+        report.notes.append(f"{topics} topics fitted over the existing clusters (their numbers and keywords kept; "
+                            "`loupe index --remap` fits clusters with the multilingual keywords)")
 
 
 def _placer(workspace) -> MapPlacer | None:

@@ -21,6 +21,7 @@ from indexing.workspace.manifest import recorded_fields
 DOCS = "docs"
 LABELS = "labels"
 CLUSTERS = "clusters"
+TOPICS = "topics"
 
 LABELS_SCHEMA = pa.schema(
     [
@@ -42,8 +43,11 @@ CLUSTERS_SCHEMA = pa.schema(
         ("keywords", pa.list_(pa.string())),
         ("x", pa.float32()),
         ("y", pa.float32()),
+        ("topic", pa.int32()),  # the coarser level the cluster belongs to (null: fitted before topics)
     ]
 )
+# The topics above the clusters (indexing.vectors.topics): the same fields, one row a topic.
+TOPICS_SCHEMA = pa.schema([("topic", pa.int32()), *(CLUSTERS_SCHEMA.field(n) for n in ("size", "keywords", "x", "y"))])
 
 
 class Store:
@@ -165,13 +169,29 @@ class Store:
             table.add_columns(pa.schema(missing))
 
     def write_clusters(self, clusters: pa.Table) -> None:
+        if "topic" not in clusters.column_names:  # clusters without topics (a writer from before them)
+            clusters = clusters.append_column("topic", pa.nulls(clusters.num_rows, pa.int32()))
         mode = "overwrite" if self.has(CLUSTERS) else "create"
         self.db.create_table(CLUSTERS, data=clusters.cast(CLUSTERS_SCHEMA), mode=mode)
 
     def clusters(self) -> pa.Table:
+        """One row a cluster; a table written before topics reads with a null `topic`."""
         if not self.has(CLUSTERS):
             return CLUSTERS_SCHEMA.empty_table()
-        return self.table(CLUSTERS).to_arrow().sort_by("cluster")
+        table = self.table(CLUSTERS).to_arrow().sort_by("cluster")
+        if "topic" not in table.column_names:
+            table = table.append_column("topic", pa.nulls(table.num_rows, pa.int32()))
+        return table
+
+    def write_topics(self, topics: pa.Table) -> None:
+        mode = "overwrite" if self.has(TOPICS) else "create"
+        self.db.create_table(TOPICS, data=topics.cast(TOPICS_SCHEMA), mode=mode)
+
+    def topics(self) -> pa.Table:
+        """One row a topic (none before the clusters have topics)."""
+        if not self.has(TOPICS):
+            return TOPICS_SCHEMA.empty_table()
+        return self.table(TOPICS).to_arrow().sort_by("topic")
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())

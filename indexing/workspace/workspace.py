@@ -361,6 +361,19 @@ class Workspace:
 
         return explore(self, colour_by=colour_by, where=where, points=points)
 
+    def rename_cluster(self, number: int, name: str, *, topic: bool = False):
+        """Name cluster `number` (topic=True: topic) by hand; a blank name removes the name.
+        Kept with this clustering only (indexing.curate.cluster_names); returns all names."""
+        from indexing.curate.cluster_names import rename
+
+        return rename(self.root, self.store, "topic" if topic else "cluster", number, name)
+
+    def cluster_names(self):
+        """The hand-given names of the current clusters and topics (a `ClusterNames`)."""
+        from indexing.curate.cluster_names import load_names
+
+        return load_names(self.root, self.store)
+
     # ---- reporting --------------------------------------------------------
 
     def info(self) -> dict:

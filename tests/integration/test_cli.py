@@ -22,7 +22,7 @@ def loupe(*args: str) -> subprocess.CompletedProcess:
 
 INFO_KEYS = {"info_version", "path", "loupe_version", "docs", "columns", "model", "dimension", "text_field",
              "id_field", "stages_done", "ready", "stages", "sources", "clusters", "placed", "labels", "lance_version",
-             "bytes", "fields", "preview", "preview_note"}
+             "bytes", "fields", "preview", "preview_note", "topics"}
 
 
 def test_demo_builds_an_indexed_workspace_and_info_reports_it(tmp_path):
@@ -36,6 +36,7 @@ def test_demo_builds_an_indexed_workspace_and_info_reports_it(tmp_path):
     assert info["preview"] is False and info["preview_note"] is None
     assert {"text", "kind", "module", "chars", "words", "lines", "tokens", "x", "y", "cluster"} <= set(info["columns"])
     assert info["labels"] == {} and info["clusters"] >= 2 and info["placed"] == 0
+    assert 1 <= info["topics"] <= info["clusters"] and info["stages"]["cluster"]["topics"] == info["topics"]
     human = loupe("info", "-w", str(ws))
     assert human.returncode == 0 and "all-MiniLM-L6-v2" in human.stdout
 

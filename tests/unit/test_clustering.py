@@ -72,11 +72,11 @@ def test_kmeans_k_one_and_k_capped_by_n():
 
 
 TOPICS = [
-    ["guitar", "melody", "chord", "rhythm", "tempo"],
+    ["guitar", "melody", "chord", "rhythm", "harmony"],
     ["protein", "enzyme", "molecule", "membrane", "cell"],
     ["glacier", "volcano", "tectonic", "sediment", "erosion"],
 ]
-COMMON = ["people", "often", "discuss", "things"]
+COMMON = ["people", "ideas", "discuss", "stories"]  # in every cluster, in no stop list
 
 
 def planted_corpus(seed: int = 0):
