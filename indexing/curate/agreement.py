@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 
