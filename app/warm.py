@@ -9,11 +9,17 @@ first search finds them ready, or waits only for what is left of the load.
 
 One model per model name serves the whole process: every session, and a workspace
 reopened after a new `loupe index`, use the same instance (`st.cache_resource`).
+
+An index bigger than `PRELOAD_INDEX_MAX_BYTES` is left to the first search: at a million
+rows HNSW holds 1.8 GB, which would put a page nobody searches from over the app's 3 GB
+memory bar; reading it takes a few seconds at that first search instead.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import streamlit as st
 
@@ -23,6 +29,7 @@ from indexing.vectors.embedder import Embedder, load_embedder
 from indexing.vectors.loading import BackgroundModel
 from indexing.vectors.vector_index import VectorIndex
 
+PRELOAD_INDEX_MAX_BYTES = 512 * 2**20  # larger FAISS indexes load at the first search, not at the start
 WARM_TEXT = "warm up"  # one encode after the load: the first real query skips torch's first-call costs
 
 
@@ -63,9 +70,21 @@ def _load_index(workspace: AppWorkspace) -> None:
         pass
 
 
+def index_bytes(root: Path) -> int | None:
+    """The size of the current FAISS index file, or None when there is none (yet)."""
+    try:
+        build = json.loads((root / "faiss" / "current.json").read_text())["build"]
+        return (root / "faiss" / build / "index.faiss").stat().st_size
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def open_warm(path: str) -> AppWorkspace:
-    """The workspace at `path`, its model and FAISS index loading in the background."""
+    """The workspace at `path`, its model (and a FAISS index up to `PRELOAD_INDEX_MAX_BYTES`)
+    loading in the background."""
     workspace = AppWorkspace.open(path)
     model(workspace.state.model)
-    threading.Thread(target=_load_index, args=(workspace,), name="loupe-index-load", daemon=True).start()
+    size = index_bytes(workspace.root)
+    if size is not None and size <= PRELOAD_INDEX_MAX_BYTES:
+        threading.Thread(target=_load_index, args=(workspace,), name="loupe-index-load", daemon=True).start()
     return workspace
