@@ -25,7 +25,7 @@ without breaking them:
 - histogram: the counts and bin edges the filter panel draws for a column
 - labelling_queue: which unlabelled documents to label next
 - agreement: several annotators: author_counts, agreement (Cohen's kappa per pair), disagreements
-- classifiers: train, rescore, load, list_classifiers, percentile_threshold, uncertain, uncertain_typical,
+- classifiers: train, rescore, load, list_classifiers, percentile_threshold, uncertain,
   likely_positive, export_fasttext
 - dedup: dedup, groups_table, last_run, and the pure exact/minhash/semantic functions
 - select_budget: the documents that fill a token budget, best first or balanced

@@ -28,7 +28,7 @@ from indexing.curate.labels import default_author
 from indexing.curate.queue import ORDERS, labelling_queue
 
 SKIPPED = "queue_skipped"
-ACTIVE_ORDERS = ("uncertain", "uncertain, typical", "likely positive")  # once a classifier is trained on the label
+ACTIVE_ORDERS = ("uncertain", "likely positive")  # active learning, once a classifier is trained on the label
 
 
 def _undo(workspace) -> None:
@@ -95,15 +95,12 @@ def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], sourc
     order = right.radio("Order", orders, horizontal=True, key="queue_order", persist_state=KEEP,
                         help="random: an unbiased sample; nearest: most like what is already labelled; "
                              "representative: the centre of each group of documents no label covers yet (a good "
-                             "first 10-20 labels); with a classifier for this label: uncertain (scores nearest "
-                             "the boundary), uncertain, typical (uncertain and like many others, not outliers) "
-                             "or likely positive")
+                             "first labels); with a classifier for this label: uncertain (scores nearest the "
+                             "boundary) or likely positive")
     skipped = st.session_state.setdefault(SKIPPED, set())
     limit = len(skipped) + 50
     if order == "uncertain":
         queue = classify.uncertain(workspace, trained, candidates, limit)
-    elif order == "uncertain, typical":
-        queue = classify.uncertain_typical(workspace, trained, candidates, limit)
     elif order == "likely positive":
         queue = classify.likely_positive(workspace, trained, candidates, limit)
     else:

@@ -1,6 +1,5 @@
-"""The labelling queue's orders for a curator's first labels and for active learning, in a
-real browser: "representative" offers the centre of a group no label covers yet, and
-advances after a label; "uncertain, typical" appears once a classifier is trained. Each
+"""The labelling queue's "representative" order in a real browser: it offers the centre of
+a group of documents no label covers yet, and after a label the centre of another. Each
 document the page names is checked against the engine's queue on the same workspace."""
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import pytest
 from playwright.sync_api import expect
 
 from indexing import Workspace
-from indexing.curate.classifiers import train, uncertain_typical
 from indexing.curate.queue import labelling_queue
 from tests.browser.conftest import app_server
 from tests.browser.test_app_in_browser import TIMEOUT, _settle
@@ -20,15 +18,14 @@ from tests.browser.test_app_in_browser import TIMEOUT, _settle
 
 @pytest.fixture(scope="module")
 def own(workspace, tmp_path_factory):
-    """A copy of the browser workspace (the shared one's labels stay as other tests expect),
-    a classifier trained on it from 4 + 4 labels, and the app on it."""
+    """A copy of the browser workspace (the shared one's labels stay as other tests expect)
+    with 4 + 4 labels, and the app on it."""
     root = tmp_path_factory.mktemp("queue") / "ws"
     shutil.copytree(workspace.root, root)
     ws = Workspace.open(root)
     rows = ws.docs(columns=["id", "kind"]).to_pylist()
     ws.labels.add([r["id"] for r in rows if r["kind"] == "function_doc"][:4], "quality", "good")
     ws.labels.add([r["id"] for r in rows if r["kind"] == "function_source"][:4], "quality", "bad")
-    train(ws, "quality")
     with app_server(root, root.parent / "server.log") as address:
         yield ws, address
 
@@ -38,7 +35,7 @@ def _next(page) -> str:
     return page.get_by_text(re.compile(r"order · next: ")).inner_text().split("next: ", 1)[1].strip()
 
 
-def test_representative_then_uncertain_typical_queues(browser, own):
+def test_representative_queue_offers_group_centres(browser, own):
     ws, address = own
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
@@ -58,12 +55,8 @@ def test_representative_then_uncertain_typical_queues(browser, own):
         second = _next(page)  # the queue clustered again around the new label
         assert second != first
         assert second == labelling_queue(ws, everyone, "quality", "representative", limit=50)[0]
-
-        order.get_by_text("uncertain, typical", exact=True).click()
-        expect(page.get_by_text(re.compile(r"uncertain, typical order · next: "))).to_be_visible(timeout=TIMEOUT)
-        assert _next(page) == uncertain_typical(ws, "quality", everyone, limit=50)[0]
     finally:
-        page.screenshot(path=str(_shot("test_representative_then_uncertain_typical_queues")), full_page=True)
+        page.screenshot(path=str(_shot("test_representative_queue_offers_group_centres")), full_page=True)
         context.close()
 
 

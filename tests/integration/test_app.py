@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 from app.session import Selection
 from components.text import md
-from indexing.curate.classifiers import uncertain_typical
 from indexing.curate.queue import labelling_queue
 from tests.helpers import open_group, open_tab, write_jsonl
 
@@ -393,11 +392,10 @@ def test_train_a_classifier_then_keep_the_top_percent_and_queue_by_uncertainty(m
     assert [c.value for c in app.caption if "uncertain order · next:" in c.value]
     kept = set(workspace.select(app.sidebar.text_area(key="predicate_text").value))
     candidates = [i for i in workspace.docs(columns=["id"])["id"].to_pylist() if i in kept]  # what the filter keeps
-    for order, first in (("uncertain, typical", uncertain_typical(workspace, "quality", candidates, 50)[0]),
-                         ("representative", labelling_queue(workspace, candidates, "quality", "representative")[0])):
-        app.radio(key="queue_order").set_value(order).run()
-        assert not app.exception
-        assert [c.value for c in app.caption if f"{order} order · next: {md(first)}" in c.value]
+    first = labelling_queue(workspace, candidates, "quality", "representative")[0]
+    app.radio(key="queue_order").set_value("representative").run()
+    assert not app.exception
+    assert [c.value for c in app.caption if f"representative order · next: {md(first)}" in c.value]
 
 
 def test_duplicates_are_found_shown_side_by_side_and_dropped_by_the_flag(monkeypatch, indexed_workspace, stdlib_rows):

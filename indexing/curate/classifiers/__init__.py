@@ -5,7 +5,6 @@
     clf.metrics            # cross-validated precision, recall, ROC AUC, seeds per class
     t = percentile_threshold(ws.docs(columns=["score_quality"])["score_quality"].to_numpy(), 0.10)
     uncertain(ws, "quality", limit=20), likely_positive(ws, "quality", limit=20)
-    uncertain_typical(ws, "quality", limit=20)   # uncertain, weighted by likeness to the unlabelled
     export_fasttext(ws, "quality", "quality.txt")
 
 One module per job (the active-learning queues live with the labelling queue, the
@@ -20,14 +19,14 @@ percentile threshold with the other thresholds):
 from indexing.errors import ClassifierError
 from indexing.curate.classifiers.fasttext import export_fasttext
 from indexing.curate.classifiers.model import Classifier, Metrics
-from indexing.curate.queue import likely_positive, uncertain, uncertain_typical  # active learning: one labelling queue
+from indexing.curate.queue import likely_positive, uncertain  # active learning: one labelling queue
 from indexing.curate.thresholds import percentile_threshold  # a threshold like any other: kept with them
 from indexing.curate.classifiers.storage import list_classifiers as _list_saved
 from indexing.curate.classifiers.storage import load as _load_saved
 from indexing.curate.classifiers.training import rescore, train
 
 __all__ = ["Classifier", "ClassifierError", "Metrics", "train", "rescore", "load", "list_classifiers",
-           "percentile_threshold", "uncertain", "uncertain_typical", "likely_positive", "export_fasttext"]
+           "percentile_threshold", "uncertain", "likely_positive", "export_fasttext"]
 
 
 def load(workspace, name: str) -> Classifier:
