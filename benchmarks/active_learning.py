@@ -6,9 +6,9 @@ uses (the section the authors filed each page under): whatever document the queu
 first, the simulated curator labels it with its true class.
 
 A strategy (STRATEGIES) is the queue order of the cold start and the order after it,
-each one the Label tab offers (`indexing.curate.queue`): random, uncertain,
-uncertain_typical (information density), representative (the centre of each k-means
-cluster of the candidates that no label covers yet). One run, for a task and a random
+each one an order of `indexing.curate.queue`: random, uncertain, uncertain_typical
+(information density), representative (the centre of each k-means cluster of the
+candidates that no label covers yet). One run, for a task and a random
 seed `run`:
 
 - the task's pages are split in half at random: a *pool* the queue draws from (the
@@ -47,8 +47,9 @@ START = 10  # cold-start labels, drawn by the strategy's start order
 BATCH = 5  # labels between two retrains
 MAX_LABELS = 300
 RUNS = 10
-# strategy -> (the queue order of the cold start, the queue order after it); every one is
-# an order the Label tab offers (indexing/curate/queue.py). Fixed before measuring.
+# strategy -> (the queue order of the cold start, the queue order after it), each one of
+# indexing/curate/queue.py; fixed before measuring. The Label tab offers all but
+# uncertain_typical, which was measured worse than random order (README).
 STRATEGIES = {
     "random": ("random", "random"),
     "uncertain": ("random", "uncertain"),
