@@ -19,10 +19,11 @@ writes is measured on ALL the other documents of the two classes (never the seed
 planted copy). The cross-validated ROC AUC that `train` reports from the seeds alone is
 shown beside it. Mean and standard deviation over the draws.
 
-Active learning (`benchmarks/active_learning.py`). How many labels the *uncertain* queue
-needs to reach ROC AUC 0.90 on each task, against random order: the curator simulated with
-the same ground truth, 5 random pool/test splits, the median labels of each order and their
-ratio (the bar: at most half).
+Active learning (`benchmarks/active_learning.py`). How many labels each queue order (random,
+uncertain, uncertain-typical, representative, and representative then uncertain) needs to
+reach ROC AUC 0.90 on each task, against random order: the curator simulated with the same
+ground truth, 10 random pool/test splits, the median labels of each order and their ratio to
+random order's (the bar: at most half).
 
 Dedup. `exact_groups` on the texts, `minhash_groups` on the texts (Jaccard threshold 0.8,
 the default, and 0.6) and `semantic_groups` on the stored vectors (eps 0.05, cosine >= 0.95,
@@ -61,6 +62,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
+import active_every_label  # noqa: E402
 import active_learning  # noqa: E402
 import manpages  # noqa: E402
 import planted  # noqa: E402
@@ -71,7 +73,7 @@ DRAWS = 5
 PER_KIND = 100
 MINHASH_THRESHOLDS = (0.8, 0.6)  # the default, and a looser one
 SEMANTIC_EPS = (0.05, 0.1)  # the default (cosine >= 0.95), and a looser one (>= 0.9)
-PARTS = ("seeds", "active", "dedup")
+PARTS = ("seeds", "active", "active-every-label", "dedup")
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="where the workspace goes")
     parser.add_argument("--out", type=Path, default=OUT / "seeds.json")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
-                        help="what to measure: seed counts, the active-learning queue, dedup")
+                        help="what to measure: seed counts, the active-learning queue (and retrained after "
+                             "every label, in memory), dedup")
     parser.add_argument("--active-runs", type=int, default=active_learning.RUNS, help="random splits per task (active)")
     args = parser.parse_args(argv)
     if any(n < 2 for n in args.seeds) or args.draws < 1:
@@ -268,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
 
     ws, index_seconds, stored = build_workspace(full, args.workdir or OUT / f"seeds-ws-{key}-p{args.per_kind}")
     chapter = {r["id"]: r["chapter"] for r in records}
-    tasks, active = [], []
+    tasks, active, every_label = [], [], []
     for task in TASKS:
         truth = {i: "positive" if c in task.positive else "negative"
                  for i, c in chapter.items() if c in task.positive + task.negative}
@@ -279,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
                           "negatives": sum(v == "negative" for v in truth.values()), "rows": rows})
         if "active" in args.parts:
             active.append(active_learning.run_task(ws, task.name, truth, args.active_runs))
+        if "active-every-label" in args.parts:
+            every_label.append(active_every_label.run_task(ws, task.name, truth, args.active_runs))
     dedup = run_dedup(ws, pairs_by_id, {c["id"]: c["planted_edits"] for c in copies if c["planted_kind"] == "near"}) \
         if "dedup" in args.parts else []
 
@@ -288,12 +293,15 @@ def main(argv: list[str] | None = None) -> None:
                    "planted": len(copies), "planted_per_kind": args.per_kind,
                    "chapters": json.loads(corpus_path.with_suffix(".meta.json").read_text())["chapters"]},
         "model": ws.state.model, "workspace": str(ws.root), "index_seconds": index_seconds, "rows_indexed": stored,
-        "tasks": tasks, "active_learning": active, "dedup": dedup, "seconds": time.perf_counter() - started,
+        "tasks": tasks, "active_learning": active,
+        "active_every_label": every_label, "dedup": dedup, "seconds": time.perf_counter() - started,
     }
     write_result("seeds", result, args.out)
     print(markdown(result))
     if active:
         print("\n" + active_learning.markdown(active))
+    if every_label:
+        print("\n" + active_every_label.markdown(every_label))
     print(f"\nwritten {args.out} in {result['seconds']:.0f} s", file=sys.stderr)
 
 

@@ -93,8 +93,10 @@ def _queue(workspace, scheme: dict[str, list[str]], candidates: list[str], sourc
     trained = _classifier_for(workspace, name)
     orders = [*ORDERS, *(ACTIVE_ORDERS if trained else ())]
     order = right.radio("Order", orders, horizontal=True, key="queue_order", persist_state=KEEP,
-                        help="random: an unbiased sample; nearest: most like what is already labelled; with a "
-                             "classifier for this label: uncertain (scores nearest the boundary) or likely positive")
+                        help="random: an unbiased sample; nearest: most like what is already labelled; "
+                             "representative: the centre of each group of documents no label covers yet (a good "
+                             "first labels); with a classifier for this label: uncertain (scores nearest the "
+                             "boundary) or likely positive")
     skipped = st.session_state.setdefault(SKIPPED, set())
     limit = len(skipped) + 50
     if order == "uncertain":

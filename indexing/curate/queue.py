@@ -11,6 +11,22 @@ boundary most. `likely_positive` gives the highest scores: the fastest way to fi
 more positives, and to catch the classifier's false positives early. Both read the
 `score_<name>` column (one float column, cheap on a million rows) and skip every
 document that has a current label under the classifier's label name.
+
+Two orders from the active-learning literature answer the sampling bias of plain
+uncertainty (a classifier of ten labels puts its boundary in the wrong place, and its
+most uncertain documents are where that wrong boundary runs, often outliers):
+`representative` needs no classifier: it clusters the candidates (k-means, k = the
+labelled candidates + AHEAD) and offers the document nearest the centre of each
+cluster that holds no labelled document yet, largest cluster first, so the
+first labels cover the space instead of falling where a random draw puts them (the
+cold start of Nguyen & Smeulders 2004, Zhu et al. 2008). `uncertain_typical` is
+information density (Settles & Craven 2008): the uncertainty 1 - |2p - 1| times the
+document's mean cosine similarity to the unlabelled candidates, which for unit-length
+embeddings is its dot product with their mean vector, so it stays one pass.
+`benchmarks/seeds.py --parts active` measures every order against random order (README,
+"Active learning against random order"): none needs half the labels of random order on
+the manual pages; `uncertain_typical` needs 2.4-2.7 times as many, so the Label tab does
+not offer it (it stays here, measured, for the benchmark and for notebooks).
 """
 
 from __future__ import annotations
@@ -23,8 +39,12 @@ import pyarrow.compute as pc
 
 from indexing.errors import SettingError
 
-ORDERS = ("random", "nearest")
+ORDERS = ("random", "nearest", "representative")
 MAX_QUERIES = 256  # the most recently labelled documents that steer "nearest"
+CLUSTER_SAMPLE = 20_000  # unlabelled candidates "representative" clusters: k-means stays well under a second
+AHEAD = 10  # "representative": clusters beyond the labelled ones, so a first 10 labels are 10 clusters' centres
+MAX_CLUSTERS = 256  # at most; once the labels cover them all, "representative" is random order
+CHUNK = 65_536  # vectors per block when a pass over all candidates needs them
 
 
 def labelling_queue(
@@ -32,14 +52,19 @@ def labelling_queue(
 ) -> list[str]:
     """Up to `limit` ids of `candidates` that have no current `name` label, in `order`.
 
-    `order`: "random" (seeded by `seed`) or "nearest" (most like the documents already
-    labelled under `name` first, then the random rest)."""
+    `order`: "random" (seeded by `seed`), "nearest" (most like the documents already
+    labelled under `name` first, then the random rest) or "representative" (the centre of
+    each cluster of candidates without a label yet, largest first, then the random rest)."""
     if order not in ORDERS:
         raise SettingError(f"unknown queue order {order!r}; choose one of {', '.join(ORDERS)}")
     labelled = workspace.labels.current(name)["doc_id"].to_pylist()
     done = set(labelled)
     shuffled = _random_unlabelled(candidates, done, seed, limit)
-    if order == "random" or not labelled or not shuffled:
+    if order == "random" or not shuffled:
+        return shuffled
+    if order == "representative":
+        return _representative(workspace.vector_index(), candidates, done, seed, limit, shuffled)
+    if not labelled:
         return shuffled
     index = workspace.vector_index()
     steering = [index.positions[i] for i in labelled[-MAX_QUERIES:] if i in index.positions]
@@ -56,6 +81,37 @@ def labelling_queue(
     nearest = [index.ids[p] for p in sorted(best, key=best.get, reverse=True)]
     chosen = set(nearest)
     return (nearest + [i for i in shuffled if i not in chosen])[:limit]
+
+
+def _representative(index, candidates: Sequence[str], done: set[str], seed: int, limit: int,
+                    shuffled: list[str]) -> list[str]:
+    """The medoid of each k-means cluster of the candidates that holds no labelled one,
+    largest cluster first, then `shuffled` (the random rest)."""
+    from indexing.vectors.clustering import kmeans
+
+    unique = [i for i in dict.fromkeys(candidates) if i in index.positions]
+    labelled = [i for i in unique if i in done][-CLUSTER_SAMPLE:]
+    open_ = [i for i in unique if i not in done]
+    if len(open_) > CLUSTER_SAMPLE:
+        keep = np.sort(np.random.default_rng(seed).choice(len(open_), CLUSTER_SAMPLE, replace=False))
+        open_ = [open_[int(i)] for i in keep]
+    members = labelled + open_
+    k = min(len(labelled) + AHEAD, MAX_CLUSTERS, len(members))  # never `limit`: the app's queue is longer
+    if not open_:
+        return shuffled
+    vectors = index.index.reconstruct_batch(np.array([index.positions[i] for i in members], dtype=np.int64))
+    assignment = kmeans(vectors, k, seed=seed)
+    covered = set(assignment[:len(labelled)].tolist())
+    sizes = np.bincount(assignment, minlength=k)
+    medoids = []
+    for cluster in sorted(range(k), key=lambda c: (-sizes[c], c)):
+        if cluster in covered or not sizes[cluster]:
+            continue
+        rows = np.flatnonzero(assignment == cluster)
+        centre = vectors[rows].mean(axis=0)
+        medoids.append(members[int(rows[np.argmax(vectors[rows] @ centre)])])
+    chosen = set(medoids)
+    return (medoids + [i for i in shuffled if i not in chosen])[:limit]
 
 
 def _random_unlabelled(candidates: Sequence[str], done: set[str], seed: int, limit: int) -> list[str]:
@@ -121,3 +177,29 @@ def likely_positive(workspace, name: str, candidates: Sequence[str] | None = Non
     """Up to `limit` unlabelled documents with the highest scores, highest first."""
     ids, scores = unlabelled_scores(workspace, name, candidates)
     return _first(ids, -scores, limit)
+
+
+def uncertain_typical(workspace, name: str, candidates: Sequence[str] | None = None, limit: int = 50) -> list[str]:
+    """Up to `limit` unlabelled documents by uncertainty (1 - |2 score - 1|) times their mean
+    cosine similarity to the unlabelled candidates (information density), highest first:
+    uncertain documents like many others before uncertain outliers."""
+    ids, scores = unlabelled_scores(workspace, name, candidates)
+    return _first(ids, -(1.0 - np.abs(2.0 * scores - 1.0)) * _typicality(workspace.vector_index(), ids), limit)
+
+
+def _typicality(index, ids: pa.Array) -> np.ndarray:
+    """Each document's mean cosine similarity to all of `ids` (its dot product with their mean
+    unit vector), clipped at 0; 0 for a document the FAISS index does not hold yet."""
+    found = np.array([index.positions.get(i, -1) for i in ids.to_pylist()], dtype=np.int64)
+    held = np.flatnonzero(found >= 0)
+    typical = np.zeros(len(found))
+    if not len(held):
+        return typical
+    total = np.zeros(index.index.d)
+    for start in range(0, len(held), CHUNK):
+        total += index.index.reconstruct_batch(found[held[start:start + CHUNK]]).sum(axis=0, dtype=np.float64)
+    mean = total / len(held)
+    for start in range(0, len(held), CHUNK):
+        rows = held[start:start + CHUNK]
+        typical[rows] = index.index.reconstruct_batch(found[rows]).astype(np.float64) @ mean
+    return np.clip(typical, 0.0, None)

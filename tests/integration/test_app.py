@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.session import Selection
 from components.text import md
+from indexing.curate.queue import labelling_queue
 from tests.helpers import open_group, open_tab, write_jsonl
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
@@ -389,6 +390,12 @@ def test_train_a_classifier_then_keep_the_top_percent_and_queue_by_uncertainty(m
     app.radio(key="queue_order").set_value("uncertain").run()
     assert not app.exception
     assert [c.value for c in app.caption if "uncertain order · next:" in c.value]
+    kept = set(workspace.select(app.sidebar.text_area(key="predicate_text").value))
+    candidates = [i for i in workspace.docs(columns=["id"])["id"].to_pylist() if i in kept]  # what the filter keeps
+    first = labelling_queue(workspace, candidates, "quality", "representative")[0]
+    app.radio(key="queue_order").set_value("representative").run()
+    assert not app.exception
+    assert [c.value for c in app.caption if f"representative order · next: {md(first)}" in c.value]
 
 
 def test_duplicates_are_found_shown_side_by_side_and_dropped_by_the_flag(monkeypatch, indexed_workspace, stdlib_rows):
