@@ -4,6 +4,8 @@ not load them again; the Filters tab's histograms cost nothing until the tab dra
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.helpers import open_group, open_tab
+
+from indexing.errors import WorkspaceError
 
 pytestmark = pytest.mark.integration
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
@@ -116,6 +120,29 @@ def test_an_index_over_the_preload_bound_waits_for_the_first_search(monkeypatch,
         if thread.name == "loupe-index-load":
             thread.join(30)
     assert "loupe-index-load" in loaded[1:]  # at the bound: loaded in the background
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_the_background_load_runs_at_the_lowest_priority(monkeypatch, workspace):
+    """On two cores the background load slowed the first page (the browser drew the map 10.5 s
+    after the server was ready instead of 4.4 s): it yields the CPU; the server's own threads do not."""
+    from app import warm
+
+    seen, own = [], os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def load(name, *args, **kwargs):
+        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        raise WorkspaceError("not loaded in this test")
+
+    monkeypatch.setattr(warm, "load_embedder", load)
+    warm.model.clear()
+    try:
+        with pytest.raises(WorkspaceError):
+            warm.model(workspace.state.model).encode(["x"])
+    finally:
+        warm.model.clear()
+    assert seen == [("loupe-model-load", 19)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
 
 
 def test_a_model_that_fails_to_load_is_an_error_at_the_search_not_at_the_map(monkeypatch, workspace):
