@@ -157,10 +157,15 @@ def test_label_seeds_train_and_keep_a_top_percentile(page, workspace):
         value = "bad" if "function_source" in doc_id else "good"
         if seeds[value] >= 4 or doc_id == "evil":
             page.locator(".st-key-queue_skip button").click()
-            continue
-        page.locator(f".st-key-queue_{value} button").click()
-        seeds[value] += 1
-        expect(page.get_by_text(f"quality = {value} on 1 document")).to_be_visible(timeout=TIMEOUT)
+        else:
+            page.locator(f".st-key-queue_{value} button").click()
+            seeds[value] += 1
+            expect(page.get_by_text(f"quality = {value} on 1 document")).to_be_visible(timeout=TIMEOUT)
+        # the next document is read only once the queue has moved past this one: the message
+        # above may still be the previous click's, and a caption read too early labelled one
+        # document twice (seen as 2 + 4 seeds once the Label tab grew and its reruns took longer)
+        expect(page.get_by_text(re.compile(r"order · next: "))).not_to_have_text(
+            re.compile(re.escape(doc_id) + r"\s*$"), timeout=TIMEOUT)
     assert sorted(workspace.labels.counts()["quality"].values()) == [4, 4]
     page.get_by_role("tab", name="Classify").click()
     page.locator(".st-key-train button").click()
