@@ -4,11 +4,31 @@ reader, sees their counts beside a colleague's, and settles the disagreement."""
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
+from indexing import Workspace
+from tests.browser.conftest import app_server
 from tests.browser.test_app_in_browser import TIMEOUT, _settle
+
+
+@pytest.fixture(scope="module")
+def own(browser, workspace, tmp_path_factory):
+    """A copy of the browser workspace and the app on it, with a page drawn: the labels this
+    test writes (a settled disagreement) would otherwise be seeds in the shared workspace's
+    later tests (which train on exactly 4 + 4)."""
+    root = tmp_path_factory.mktemp("annotators") / "ws"
+    shutil.copytree(workspace.root, root)
+    with app_server(root, root.parent / "server.log") as address:
+        context = browser.new_context(viewport={"width": 1500, "height": 1100})
+        page = context.new_page()
+        page.goto(address)
+        page.wait_for_selector(".st-key-map .js-plotly-plot canvas", timeout=60_000)
+        yield Workspace.open(root), page
+        context.close()
 
 
 def _key(key: str) -> str:
@@ -21,7 +41,8 @@ def _votes(workspace, doc_id: str) -> dict[str, str]:
     return {a: v for d, a, v in zip(*(mine[c].to_pylist() for c in ("doc_id", "author", "value"))) if d == doc_id}
 
 
-def test_an_annotator_names_themself_labels_and_settles(page, workspace):
+def test_an_annotator_names_themself_labels_and_settles(own):
+    workspace, page = own
     doc = [i for i in workspace.docs(columns=["id"])["id"].to_pylist() if i != "evil"][-1]
     workspace.labels.add([doc], "quality", "good", author="alice-browser")
     who = f"bob-{uuid.uuid4().hex[:6]}"
