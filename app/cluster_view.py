@@ -17,7 +17,7 @@ import streamlit as st
 
 from app import data
 from app.messages import say
-from components.cluster_labels import MAX_LABELS, hover_names, name_labels
+from components.cluster_labels import MAX_LABELS, groups_present, hover_names, name_labels
 from components.text import md
 from indexing import LoupeError
 from indexing.curate.cluster_names import NAMES_FILE, ClusterNames
@@ -81,7 +81,7 @@ def map_names(view: ClusterView, colour_by: str, clusters: np.ndarray) -> dict:
     """map_spec's `annotations` and `cluster_hover` for the drawn points' `clusters`."""
     by_topic = colour_by == TOPIC and view.has_topics
     table, texts = (view.topics, view.topic_text) if by_topic else (view.clusters, view.cluster_text)
-    drawn = view.topic_of_cluster[np.unique(clusters)] if by_topic else clusters
+    drawn = view.topic_of_cluster[groups_present(clusters)] if by_topic else clusters
     labels = name_labels(table.iloc[:, 0].tolist(), texts, _floats(table["x"]), _floats(table["y"]),
                          table["size"].tolist(), [bool(n) for n in table["name"]], drawn,
                          limit=None if by_topic else MAX_LABELS)
