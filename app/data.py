@@ -21,6 +21,7 @@ from app.warm import open_warm
 from components.map_figure import MAX_HOVER_POINTS, escape_ids
 from indexing import Workspace
 from indexing.curate.label_scheme import SCHEME_FILE
+from indexing.curate.label_scheme import label_codes as scheme_label_codes
 from indexing.workspace.manifest import STATE_FILE
 from indexing.curate.categories import Category, categorize_batches, string_columns
 from indexing.curate.thresholds import as_float, bin_index, boolean_columns, default_bounds, histogram, numeric_columns, sorted_finite
@@ -218,18 +219,8 @@ def label_codes(path: str, version: int, labels_version: int, name: str,
                 values: tuple[str, ...]) -> tuple[np.ndarray, list[str | None]]:
     """Per document, the code of its current `name` label: 0 unlabelled, then `values`
     (the scheme's, then any other value found) as 1, 2, …; and the category names."""
-    workspace = open_workspace(path)
     rows = corpus(path, version)
-    current = workspace.labels.current(name)
-    found = [v for v in dict.fromkeys(current["value"].to_pylist()) if v not in values]
-    categories: list[str | None] = [None, *values, *found]
-    code_of = {v: i for i, v in enumerate(categories) if v is not None}
-    codes = np.zeros(rows.size, dtype=np.int32)
-    for doc_id, value in zip(current["doc_id"].to_pylist(), current["value"].to_pylist()):
-        position = rows.position.get(doc_id)
-        if position is not None:
-            codes[position] = code_of[value]
-    return codes, categories
+    return scheme_label_codes(open_workspace(path).labels, name, rows.position, rows.size, values)
 
 
 @st.cache_resource(show_spinner="Evaluating the predicate…", max_entries=16)

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from components.map_widget import category_codes
+from indexing.curate.label_scheme import label_codes
 from indexing.errors import SettingError
 
 NOT_COLOURS = ("vector", "id")  # not a colour: not a scalar, or one value per document
@@ -46,14 +47,7 @@ def colour_values(workspace, ids: np.ndarray, colour_by: str) -> tuple[np.ndarra
 
 def _label_codes(workspace, ids: np.ndarray, name: str) -> tuple[np.ndarray, bool, list]:
     """0 for unlabelled (grey), then the scheme's values, then any other value found."""
-    current = workspace.labels.current(name)
-    scheme = workspace.label_scheme().get(name, [])
-    found = [v for v in dict.fromkeys(current["value"].to_pylist()) if v not in scheme]
-    categories: list[str | None] = [None, *scheme, *found]
-    code_of = {v: i for i, v in enumerate(categories) if v is not None}
     position = {doc_id: i for i, doc_id in enumerate(ids)}
-    codes = np.zeros(len(ids), dtype=np.int32)
-    for doc_id, value in zip(current["doc_id"].to_pylist(), current["value"].to_pylist()):
-        if doc_id in position:
-            codes[position[doc_id]] = code_of[value]
+    codes, categories = label_codes(workspace.labels, name, position, len(ids),
+                                    workspace.label_scheme().get(name, []))
     return codes, True, categories

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
 
 from indexing.errors import LabelError
 from indexing.curate.labels import Labels
@@ -80,3 +83,20 @@ def parse_values(text: str) -> list[str]:
 
 
 __all__ = ["DEFAULT_SCHEME", "LabelError", "load_scheme", "parse_values", "save_scheme"]
+
+
+def label_codes(labels: Labels, name: str, position: Mapping[str, int], rows: int,
+                values: Sequence[str]) -> tuple[np.ndarray, list[str | None]]:
+    """Per row, the code of its current `name` label for a map's colours: 0 unlabelled (grey),
+    then `values` (the scheme's), then any other value found, as 1, 2, …; and the category
+    names, None first. `position`: doc id -> row (ids not in it are skipped)."""
+    current = labels.current(name)
+    found = [v for v in dict.fromkeys(current["value"].to_pylist()) if v not in values]
+    categories: list[str | None] = [None, *values, *found]
+    code_of = {v: i for i, v in enumerate(categories) if v is not None}
+    codes = np.zeros(rows, dtype=np.int32)
+    for doc_id, value in zip(current["doc_id"].to_pylist(), current["value"].to_pylist()):
+        row = position.get(doc_id)
+        if row is not None:
+            codes[row] = code_of[value]
+    return codes, categories
