@@ -70,6 +70,16 @@ def template_key(rows, options: dict) -> str:
 
 # ---- the app under AppTest ----------------------------------------------------
 
+APP = str(Path(__file__).parents[1] / "app" / "streamlit_app.py")
+
+
+def run_app(monkeypatch, path, timeout: float = 60):
+    """The app's first run on the workspace at `path`, under AppTest, as `loupe app` serves it."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LOUPE_WORKSPACE", str(path))
+    return AppTest.from_file(APP, default_timeout=timeout).run()
+
 
 def open_tab(app, name: str):
     """Open one of the app's tabs in an AppTest, as a click on it does: only the open

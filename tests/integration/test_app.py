@@ -7,7 +7,6 @@ here a selection is put into session state the way the chart's event arrives.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +15,8 @@ from streamlit.testing.v1 import AppTest
 from app.session import Selection
 from components.text import md
 from indexing.curate.queue import labelling_queue
-from tests.helpers import open_group, open_tab, write_jsonl
+from tests.helpers import run_app, open_group, open_tab, write_jsonl
 
-APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 N = 81
 
@@ -30,9 +28,7 @@ def workspace(indexed_workspace, stdlib_rows):
 
 
 def _run(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("LOUPE_WORKSPACE", str(path))
-    app = AppTest.from_file(APP, default_timeout=60)
-    return app.run()
+    return run_app(monkeypatch, path)
 
 
 def _kept(app) -> str:

@@ -3,14 +3,12 @@ what the widgets keep is what the engine selects with the predicate they write."
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import open_group, open_tab
+from tests.helpers import run_app, open_group, open_tab
 
-APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 
 
 @pytest.fixture()
@@ -22,8 +20,7 @@ def workspace(indexed_workspace, stdlib_rows):
 
 
 def _run(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("LOUPE_WORKSPACE", str(path))
-    return open_tab(AppTest.from_file(APP, default_timeout=60).run(), "Filters")
+    return open_tab(run_app(monkeypatch, path), "Filters")
 
 
 def _predicate(app) -> str:

@@ -5,14 +5,13 @@ topics' names in the legend, and names as data (escaped, never markup)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.session import Selection
+from tests.helpers import run_app
 
-APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 EVIL = "<b>bold</b><img src=x onerror=alert(1)>"
 
 
@@ -22,8 +21,7 @@ def workspace(indexed_workspace, stdlib_rows):
 
 
 def _run(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("LOUPE_WORKSPACE", str(path))
-    return AppTest.from_file(APP, default_timeout=60).run()
+    return run_app(monkeypatch, path)
 
 
 def _map(app) -> dict:

@@ -5,16 +5,14 @@ holds, and a bad example is a message, not a traceback."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.session import Selection
 from components.text import md
-from tests.helpers import open_tab
+from tests.helpers import run_app, open_tab
 
-APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 
 
 @pytest.fixture()
@@ -23,8 +21,7 @@ def workspace(indexed_workspace, stdlib_rows):
 
 
 def _run(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("LOUPE_WORKSPACE", str(path))
-    return AppTest.from_file(APP, default_timeout=60).run()
+    return run_app(monkeypatch, path)
 
 
 def _shown(app) -> list[str]:

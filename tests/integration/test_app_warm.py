@@ -7,18 +7,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import open_group, open_tab
+from tests.helpers import run_app, open_group, open_tab
 
 from indexing.errors import WorkspaceError
 
 pytestmark = pytest.mark.integration
-APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 
 
 @pytest.fixture()
@@ -27,8 +25,7 @@ def workspace(indexed_workspace, stdlib_rows):
 
 
 def _run(monkeypatch, path) -> AppTest:
-    monkeypatch.setenv("LOUPE_WORKSPACE", str(path))
-    return AppTest.from_file(APP, default_timeout=60).run()
+    return run_app(monkeypatch, path)
 
 
 @pytest.fixture()
