@@ -53,6 +53,23 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_until_serving(process, url: str, log: Path, what: str, seconds: float, ready, pause: float = 0.3) -> None:
+    """Poll `url` until `ready(reply)`; fail with the server's `log` when `process` dies or
+    `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if ready(reply):
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{what} did not start:\n{log.read_text()}")
+        time.sleep(pause)
+
+
 @contextmanager
 def app_server(root: Path, log: Path) -> Iterator[str]:
     """`loupe app` on `root` exactly as a curator starts it; yields its address."""
@@ -62,18 +79,7 @@ def app_server(root: Path, log: Path) -> Iterator[str]:
         process = subprocess.Popen([str(loupe), "app", "-w", str(root), "--port", str(port), "--no-browser"],
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     address = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{address}/_stcore/health", timeout=2) as reply:
-                if reply.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"loupe app did not start:\n{log.read_text()}")
-        time.sleep(0.3)
+    wait_until_serving(process, f"{address}/_stcore/health", log, "loupe app", 90, lambda reply: reply.read() == b"ok")
     try:
         yield address
     finally:

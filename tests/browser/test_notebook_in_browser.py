@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -22,7 +21,7 @@ import nbformat
 import pytest
 
 from indexing import Workspace
-from tests.browser.conftest import SCREENSHOTS, _free_port
+from tests.browser.conftest import SCREENSHOTS, _free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CELLS = [
@@ -53,18 +52,8 @@ def jupyter_lab(folder: Path, log: Path) -> Iterator[str]:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder,
                                    start_new_session=True)
     address = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{address}/api/status?token={token}", timeout=2) as reply:
-                if reply.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"jupyter lab did not start:\n{log.read_text()}")
-        time.sleep(0.5)
+    wait_until_serving(process, f"{address}/api/status?token={token}", log, "jupyter lab", 120,
+                       lambda reply: reply.status == 200, pause=0.5)
     try:
         yield f"{address}/lab/tree/explore.ipynb?token={token}"
     finally:
