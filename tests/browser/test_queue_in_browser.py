@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from indexing import Workspace
 from indexing.curate.queue import labelling_queue
 from tests.browser.conftest import app_server
-from tests.browser.test_app_in_browser import TIMEOUT, _settle
+from tests.browser.test_app_in_browser import TIMEOUT, _next_in_queue
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +30,6 @@ def own(workspace, tmp_path_factory):
         yield ws, address
 
 
-def _next(page) -> str:
-    _settle(page)
-    return page.get_by_text(re.compile(r"order · next: ")).inner_text().split("next: ", 1)[1].strip()
-
-
 def test_representative_queue_offers_group_centres(browser, own):
     ws, address = own
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
@@ -47,13 +42,12 @@ def test_representative_queue_offers_group_centres(browser, own):
         order.get_by_text("representative", exact=True).click()
         expect(page.get_by_text(re.compile(r"representative order · next: "))).to_be_visible(timeout=TIMEOUT)
         everyone = ws.docs(columns=["id"])["id"].to_pylist()  # the candidates: no filter, no selection
-        first = _next(page)
+        first = _next_in_queue(page)
         assert first == labelling_queue(ws, everyone, "quality", "representative", limit=50)[0]
         page.locator(".st-key-queue_good button").click()
         expect(page.get_by_text("quality = good on 1 document")).to_be_visible(timeout=TIMEOUT)
         assert dict(zip(*(ws.labels.current("quality")[c].to_pylist() for c in ("doc_id", "value"))))[first] == "good"
-        second = _next(page)  # the queue clustered again around the new label
-        assert second != first
+        second = _next_in_queue(page, after=first)  # the queue clustered again around the new label
         assert second == labelling_queue(ws, everyone, "quality", "representative", limit=50)[0]
     finally:
         page.screenshot(path=str(_shot("test_representative_queue_offers_group_centres")), full_page=True)
