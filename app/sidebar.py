@@ -16,6 +16,7 @@ from app.active_filter import HAND, TEXT, Filter
 from app.data import Corpus
 from app.tabs.map import colour_options
 from components.text import md
+from indexing.errors import LoupeError
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,11 @@ def show(info: dict, corpus: Corpus, scheme: dict[str, list[str]], active: Filte
     results = None
     if query:
         narrowed = within and active.active
-        results = data.search(path, version, labels_version, mode, query, active.predicate if narrowed else None,
-                              _corpus=corpus, _keep=active.keep if narrowed else None)
+        try:
+            results = data.search(path, version, labels_version, mode, query, active.predicate if narrowed else None,
+                                  _corpus=corpus, _keep=active.keep if narrowed else None)
+        except LoupeError as error:  # the model did not load, the index is damaged: said, not a traceback
+            st.sidebar.error(md(str(error)))
     results, query = like.replace(by_example, results, query, corpus, active, within, path, version, labels_version)
     return Sidebar(colour_by, query, results, results["id"].to_pylist() if results is not None else [])
 

@@ -2,13 +2,18 @@
 
 A search by meaning needs the model (torch's import and the weights: about 8 s on a CPU)
 and the FAISS index (seconds at a million rows). Loaded by the first search, they made
-the curator wait after the map was already there. Here the model starts loading in a
-thread of its own when the app first opens a workspace (`loupe app` does that before its
-server listens), and the index in another, so the map never waits for either and the
-first search finds them ready, or waits only for what is left of the load.
+the curator wait after the map was already there. Here the model starts loading when the
+app first opens a workspace (`loupe app` does that before its server listens), and the
+index in a thread, so the map never waits for either and the first search finds them
+ready, or waits only for what is left of the load.
 
-One model per model name serves the whole process: every session, and a workspace
-reopened after a new `loupe index`, use the same instance (`st.cache_resource`).
+The model runs in a child process at the lowest priority (`ModelProcess`): loaded in a
+thread, torch's import held the server's interpreter lock and the first page waited for it
+(on two cores, server ready to map drawn: 5.7 s without the load, 9.5 s with it in a thread,
+6.2 s in a child process; benchmarks/first_search.py, benchmarks/model_gil.py).
+One model process per model name serves every session, and a workspace reopened after a
+new `loupe index`; one that failed or stopped is started again at the next search, so a
+model fixed while the app runs is picked up without a restart.
 
 An index bigger than `PRELOAD_INDEX_MAX_BYTES` is left to the first search: at a million
 rows HNSW holds 1.8 GB, which would put a page nobody searches from over the app's 3 GB
@@ -23,22 +28,22 @@ import sys
 import threading
 from pathlib import Path
 
-import streamlit as st
-
 from indexing import Workspace
 from indexing.errors import LoupeError
-from indexing.vectors.embedder import Embedder, load_embedder
-from indexing.vectors.loading import BackgroundModel
+from indexing.vectors.model_process import ModelProcess
 from indexing.vectors.vector_index import VectorIndex
 
 PRELOAD_INDEX_MAX_BYTES = 512 * 2**20  # larger FAISS indexes load at the first search, not at the start
-WARM_TEXT = "warm up"  # one encode after the load: the first real query skips torch's first-call costs
+MODELS_KEPT = 2  # model processes alive at once; the least recently asked for is closed
+
+_models: dict[str, ModelProcess] = {}
+_models_lock = threading.Lock()
 
 
 def yield_cpu() -> None:
     """Run this thread (and the threads it starts) at the lowest priority, on Linux, where the
-    nice value is a thread's own: on two cores the load took the CPU the browser needed to draw
-    the first map (server ready to map drawn 4.4 s -> 10.5 s); an idle core still serves it."""
+    nice value is a thread's own: the index load must not take the CPU the browser needs to
+    draw the first map on a small machine; an idle core still serves it."""
     if sys.platform.startswith("linux"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
@@ -46,18 +51,26 @@ def yield_cpu() -> None:
             pass
 
 
-def _load_and_warm(name: str) -> Embedder:
-    yield_cpu()
-    embedder = load_embedder(name)
-    embedder.encode([WARM_TEXT])
-    return embedder
+def model(name: str) -> ModelProcess:
+    """The process-wide model `name`, its process started at the first call (or again, when the
+    last one failed or stopped); using it waits for the load, and raises a failed load's error."""
+    with _models_lock:
+        current = _models.pop(name, None)
+        if current is None or current.failed:
+            if current is not None:
+                current.close()
+            current = ModelProcess(name)
+        _models[name] = current  # now the most recently asked for
+        while len(_models) > MODELS_KEPT:
+            _models.pop(next(iter(_models))).close()
+        return current
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def model(name: str) -> BackgroundModel:
-    """The model `name`, loading in a background thread from the first call; an attribute
-    access (`encode`) waits for the load. A failed load is raised at that use."""
-    return BackgroundModel(lambda: _load_and_warm(name))
+def close_models() -> None:
+    """Stop every model process (tests; the processes also stop with the server)."""
+    with _models_lock:
+        while _models:
+            _models.popitem()[1].close()
 
 
 class AppWorkspace(Workspace):
@@ -69,7 +82,7 @@ class AppWorkspace(Workspace):
         super().__init__(*args, **kwargs)
         self._index_lock = threading.Lock()
 
-    def embedder(self, device: str = "auto", batch_size: int | None = None) -> Embedder:
+    def embedder(self, device: str = "auto", batch_size: int | None = None) -> ModelProcess:
         return model(self.state.model)
 
     def vector_index(self) -> VectorIndex:
