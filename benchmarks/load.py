@@ -175,9 +175,11 @@ class Session:
 
 
 def sessions_at_once(app_script: Path, words: list[str], sessions: int, interactions: int,
-                     think: float) -> dict:
+                     think: float, warm: bool = False) -> dict:
     """`sessions` threads of one process, each a session doing `interactions` interactions
-    with an exponential think time (mean `think` s; 0: back to back) before each."""
+    with an exponential think time (mean `think` s; 0: back to back) before each. `warm`:
+    the first session searches by meaning before the clock starts, so the model and the
+    FAISS index are loaded (a server that has answered a search before these curators came)."""
     barrier = threading.Barrier(sessions)
     results: list[dict] = [{} for _ in range(sessions)]
 
@@ -185,6 +187,10 @@ def sessions_at_once(app_script: Path, words: list[str], sessions: int, interact
         try:
             me = Session(app_script, words, seed)
             first = me.first_page()
+            if warm and seed == 0:
+                me.app.radio(key="mode").set_value("meaning")
+                me.app.text_input(key="query").input(words[0])
+                me.run()
             barrier.wait()
             started = time.perf_counter()
             times = []
@@ -239,7 +245,8 @@ def load_process(app_root: str, workspace: str, words: list[str], args: dict, qu
     """The load phases in one fresh process (one server): with think time, then closed loop."""
     try:
         script = _serve(app_root, workspace)
-        result = {"think": sessions_at_once(script, words, args["sessions"], args["interactions"], args["think"])}
+        result = {"think": sessions_at_once(script, words, args["sessions"], args["interactions"], args["think"],
+                                            args["warm"])}
         result["rss_after_think_bytes"] = _rss()
         if args["stress_interactions"]:
             result["stress"] = sessions_at_once(script, words, args["sessions"], args["stress_interactions"], 0.0)
@@ -340,7 +347,8 @@ def print_table(result: dict) -> None:
         print(f"{row['bar']:<4}{row['what']:<62}{row['figure']:>16}{row['limit']:>10}  {'PASS' if row['pass'] else 'FAIL'}")
     print(rule)
     print(f"{think['sessions']} sessions at once, think time exponential mean {think['think_mean_s']:g} s, "
-          f"{think['interactions_per_session']} interactions each ({think['wall_s']:.0f} s):")
+          f"{think['interactions_per_session']} interactions each ({think['wall_s']:.0f} s), "
+          f"{'a warm server (model and index loaded)' if result.get('warm') else 'a cold server'}:")
     for kind in ("all", *KINDS):
         print(_line(kind, think[kind]))
     stress = result["load"].get("stress")
@@ -372,6 +380,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-sessions", type=int, help="sessions added in the memory phase "
                         "(default --sessions; 0: skip)")
     parser.add_argument("--app-root", default=str(ROOT), help="the checkout whose app is measured (default: this one)")
+    parser.add_argument("--warm", action="store_true", help="one search by meaning before the clock starts: the model "
+                        "and the FAISS index loaded, as on a server that has been up a while (default: a cold server)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the synthetic workspace")
     parser.add_argument("--workspace", help="an existing indexed workspace instead of the synthetic one "
@@ -404,7 +414,8 @@ def main(argv: list[str] | None = None) -> None:
           f"then back to back ...", flush=True)
     result["load"] = _in_process(load_process, str(app_root), str(workspace), words,
                                  {"sessions": args.sessions, "interactions": args.interactions, "think": args.think,
-                                  "stress_interactions": args.stress_interactions})
+                                  "stress_interactions": args.stress_interactions, "warm": args.warm})
+    result["warm"] = args.warm
     result["load_average_after"] = _load()
     every = result["load"]["think"]["all"]
     result["bars"] = [
