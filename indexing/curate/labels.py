@@ -3,12 +3,15 @@
 Every click in the app (or call from a notebook) appends events
 `(doc_id, name, value, author, at, action, undoes)`; nothing is ever overwritten:
 
-- the current label of a document under a name is its latest event for that
+- the current label of a document under a name is its latest live event for that
   `(doc_id, name)`, ordered by `(at, action)`; a null `value` means "cleared";
 - all events of one user action (e.g. a bulk label of 10,000 documents) share one
   `action` id and are one LanceDB write, so one version;
-- an undo is itself an action whose events restore the previous values and whose
-  `undoes` names the action it reverts, so the history keeps both.
+- an undo is itself an action whose events name the action they revert (`undoes`) and
+  record the value it had replaced, so the history keeps both. Undo events and the
+  events of undone actions are not live: undoing an action removes it from what the
+  labels are, and a later label of someone else stands (an undo that wrote back the
+  earlier value would overwrite a colleague's newer decision).
 
 Several people may label one workspace; each event names its `author`. `by_author` gives
 each annotator's own current labels (their latest labelling event, undone actions left
@@ -79,6 +82,17 @@ def latest_events(events: pa.Table, keys: tuple[str, ...] = ("doc_id", "name")) 
     return events.take(pa.array(order[last]))
 
 
+def _live(events: pa.Table) -> pa.Table:
+    """The events that make the labels: neither undo events nor events of an undone action
+    (`events` has `action` and `undoes`)."""
+    if events.num_rows == 0:
+        return events
+    undone = pc.unique(events["undoes"].drop_null())
+    live = pc.and_kleene(pc.is_null(events["undoes"]),
+                         pc.invert(pc.fill_null(pc.is_in(events["action"], value_set=undone), False)))
+    return events.filter(live)
+
+
 class Labels:
     """The hand labels of one workspace: add, undo, current values, history, counts.
 
@@ -113,17 +127,15 @@ class Labels:
     def current(self, name: str | None = None) -> pa.Table:
         """doc_id, name, value, author, at: the current label per (doc_id, name), without
         cleared ones; the most recently set last."""
-        where = None if name is None else sql_equals("name", name)
-        events = self._events(where, ["doc_id", "name", "value", "author", "at", "action"])
-        latest = latest_events(events)
-        return latest.filter(pc.is_valid(latest["value"])).drop_columns(["action"])
+        latest = self.latest(name).drop_columns(["settles"])
+        return latest.filter(pc.is_valid(latest["value"]))
 
     def latest(self, name: str | None = None) -> pa.Table:
-        """doc_id, name, value, author, at, settles: the latest event per (doc_id, name),
+        """doc_id, name, value, author, at, settles: the latest live event per (doc_id, name),
         a clearing one (null value) included; `settles` says whether it was a settlement."""
         where = None if name is None else sql_equals("name", name)
-        events = self._events(where, ["doc_id", "name", "value", "author", "at", "action", "settles"])
-        return latest_events(events).drop_columns(["action"])
+        events = self._events(where, ["doc_id", "name", "value", "author", "at", "action", "undoes", "settles"])
+        return latest_events(_live(events)).drop_columns(["action", "undoes"])
 
     def by_author(self, name: str | None = None) -> pa.Table:
         """doc_id, name, value, author, at: each annotator's own current label per
@@ -132,11 +144,8 @@ class Labels:
         document's label (its latest event, whoever wrote it); this is what each
         annotator said, which agreement between annotators compares."""
         where = None if name is None else sql_equals("name", name)
-        events = self._events(where, ["doc_id", "name", "value", "author", "at", "action", "undoes", "settles"])
-        undone = pc.unique(events["undoes"].drop_null())
-        own = pc.and_kleene(pc.is_null(events["undoes"]), pc.invert(pc.fill_null(events["settles"], False)))
-        own = pc.and_kleene(own, pc.invert(pc.fill_null(pc.is_in(events["action"], value_set=undone), False)))
-        events = events.filter(own).drop_columns(["undoes", "settles"])
+        events = _live(self._events(where, ["doc_id", "name", "value", "author", "at", "action", "undoes", "settles"]))
+        events = events.filter(pc.invert(pc.fill_null(events["settles"], False))).drop_columns(["undoes", "settles"])
         latest = latest_events(events, ("doc_id", "name", "author"))
         return latest.filter(pc.is_valid(latest["value"])).drop_columns(["action"])
 
@@ -253,8 +262,8 @@ class Labels:
         had just before the action (null when it had none), as a new action whose
         `undoes` is the reverted one. Undos are never themselves undone by `undo`, so
         a second call reverts the action before. Returns the new action id, or None
-        when there is nothing to undo. The restored value applies even where a later
-        action of someone else changed the same label since (the history keeps both).
+        when there is nothing to undo. Where a later action of someone else changed the
+        same label since, that label stands: the current label is the latest live event.
         """
         events = self._events()
         if events.num_rows == 0:
@@ -273,10 +282,11 @@ class Labels:
         target = candidates["action"][last]
         target_at = candidates["at"][last]
         reverted = events.filter(pc.equal(events["action"], target))
-        before = events.filter(
+        live = _live(events)  # the value each label had just before: for the history to show
+        before = live.filter(
             pc.or_kleene(
-                pc.less(events["at"], target_at),
-                pc.and_kleene(pc.equal(events["at"], target_at), pc.less(events["action"], target)),
+                pc.less(live["at"], target_at),
+                pc.and_kleene(pc.equal(live["at"], target_at), pc.less(live["action"], target)),
             )
         )
         keys = _pair_keys(reverted).combine_chunks()

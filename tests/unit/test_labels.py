@@ -327,3 +327,33 @@ def test_two_processes_labelling_at_once_get_no_errors_and_lose_nothing(ws):
         mine = events.filter(pa.compute.equal(events["author"], who))
         assert mine.num_rows == adds + undos
         assert len(mine["undoes"].drop_null().unique()) == undos
+
+
+def test_an_undo_never_overwrites_a_colleague_s_later_label(ws):
+    """Alice labels d1, Bob relabels it, Alice undoes her action: Bob's label stands (the undo
+    restored the value from before Alice's action over Bob's, a later decision lost)."""
+    labels = ws.labels
+    labels.add(["d1", "d2"], "quality", "good", author="alice")
+    labels.add(["d1"], "quality", "bad", author="bob")
+    assert labels.undo(author="alice") is not None
+    assert current(labels) == {("d1", "quality"): "bad"}  # d2 reverted, d1 is Bob's
+    assert labels.undo(author="bob") is not None  # and Bob's own undo leaves no trace of Alice's
+    assert current(labels) == {}
+
+
+def test_undoing_every_action_of_a_chain_in_any_order_leaves_what_remains(ws):
+    labels = ws.labels
+    labels.add(["d1"], "quality", "good", author="alice")
+    labels.add(["d1"], "quality", "bad", author="alice")
+    labels.add(["d1"], "quality", "ok", author="bob")
+    labels.undo(author="alice")  # her "bad": Bob's "ok" stands
+    assert current(labels) == {("d1", "quality"): "ok"}
+    labels.undo(author="bob")  # his "ok": what remains is Alice's first label
+    assert current(labels) == {("d1", "quality"): "good"}
+    labels.undo(author="alice")
+    assert current(labels) == {}
+    settled = labels.settle(["d1"], "quality", "good", author="carol")
+    labels.add(["d1"], "quality", "bad", author="alice")
+    labels.undo(author="carol")  # the settlement goes; Alice's later label stands
+    assert current(labels) == {("d1", "quality"): "bad"} and settled
+    assert labels.latest("quality")["settles"].to_pylist() == [None]
