@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, qualitative
 
-from components.figure_spec import plain
+from components.figure_spec import narrowest, plain
 
 MAX_HOVER_POINTS = 100_000
 MAX_DRAWN_POINTS = 1_000_000
@@ -119,7 +119,7 @@ def map_spec(
     marker: dict = {"size": 4 if n > 20_000 else 6, "opacity": 0.8}
     if color is not None:
         if categorical:
-            codes = np.asarray(color, dtype=np.int32)
+            codes = narrowest(np.asarray(color).astype(np.int64, copy=False))
             top = len(categories) if categories is not None else (int(codes.max()) + 1 if n else 1)
             colours = _colours(top, categories)
             # code i mid-step: at cmin=0, cmax=top it sat on the step boundary, where plotly.js's
@@ -137,7 +137,7 @@ def map_spec(
              "showlegend": False}  # the legend names the categories, not this trace
     value = ""
     if clusters is not None:
-        trace["customdata"] = np.asarray(clusters, dtype=np.int32)
+        trace["customdata"] = narrowest(np.asarray(clusters).astype(np.int64, copy=False))
         if cluster_hover is not None and n <= MAX_HOVER_POINTS:
             trace["customdata"] = np.asarray(cluster_hover, dtype=object)[trace["customdata"]]
         value += "<br>cluster %{customdata}"

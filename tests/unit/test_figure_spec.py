@@ -89,3 +89,20 @@ def test_streamlit_draws_a_prepared_figure():
     sent = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert sent["data"][0]["type"] == "scattergl" and sent["data"][0]["x"]["dtype"] == "f4"
     assert sent["data"][0]["hovertext"] == ["a", "b", "c"]
+
+
+def test_map_codes_travel_in_the_narrowest_integers():
+    """A million points sent cluster codes and colour codes as int32: 8 MB a map rerun where
+    int8 (up to 127 clusters) or int16 hold them."""
+    import base64
+
+    n = 1000
+    few = map_spec(np.zeros(n), np.zeros(n), (), hover_ids=escape_ids(range(n)), color=np.arange(n) % 5,
+                   clusters=np.arange(n) % 5)["data"][0]
+    assert Prepared({"data": [few]}).to_dict()["data"][0]["marker"]["color"]["dtype"] == "i1"
+    many = map_spec(np.zeros(n), np.zeros(n), (), hover_ids=escape_ids(range(n)), color=np.arange(n) % 300,
+                    clusters=np.arange(n) % 300)["data"][0]
+    sent = Prepared({"data": [many]}).to_dict()["data"][0]
+    assert sent["marker"]["color"]["dtype"] == "i2" and sent["customdata"]["dtype"] == "i2"
+    decoded = np.frombuffer(base64.b64decode(sent["customdata"]["bdata"]), dtype="<i2")
+    np.testing.assert_array_equal(decoded, np.arange(n) % 300)

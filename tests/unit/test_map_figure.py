@@ -19,7 +19,7 @@ def test_coordinates_are_float32_and_colours_integers():
     x, y, c, ids = _points(500)
     trace = mf.map_figure(x, y, ids, color=c).data[0]
     assert trace.x.dtype == np.float32 and trace.y.dtype == np.float32
-    assert trace.marker.color.dtype == np.int32
+    assert trace.marker.color.dtype == np.int8  # 5 codes: the narrowest integers
     assert trace.customdata is None  # selections come back as point indices; no per-point payload
 
 
@@ -156,7 +156,7 @@ def test_categories_are_ignored_for_a_continuous_colour():
 def test_hover_names_the_cluster_from_binary_customdata():
     x, y, c, ids = _points(300)
     trace = mf.map_figure(x, y, ids, color=np.arange(300) % 3, categories=[None, "good", "bad"], clusters=c).data[0]
-    assert trace.customdata.dtype == np.int32 and list(trace.customdata[:5]) == list(c[:5])
+    assert trace.customdata.dtype == np.int8 and list(trace.customdata[:5]) == list(c[:5])
     assert "cluster %{customdata}" in trace.hovertemplate
     assert "%{marker.color}" not in trace.hovertemplate  # a code means nothing; the legend names it
     numeric = mf.map_figure(x, y, ids, color=np.linspace(0, 1, 300), categorical=False, color_name="tokens",
