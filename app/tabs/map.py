@@ -41,8 +41,12 @@ MAP_POINTS = "LOUPE_MAP_POINTS"  # the most points the map draws (default a mill
 
 
 def show(ctx: Context) -> None:
-    """The Map tab: map and clusters on the left, results and reader on the right."""
+    """The Map tab: map and clusters on the left, results and reader on the right. The
+    results are written first: they go out before the map's figure is built and sent, so a
+    search shows its hits while the browser is still redrawing the map's rings."""
     left, right = st.columns([3, 2])
+    with right:
+        results_panel(ctx.results, ctx.query)
     with left:
         names = cluster_view.view(ctx.path, ctx.version)
         map_panel(ctx.corpus, ctx.active, ctx.colour_by, ctx.labels, data.snippets(ctx.path, ctx.version),
@@ -55,7 +59,6 @@ def show(ctx: Context) -> None:
         clusters_panel(names, ctx.corpus)
         cluster_view.rename_panel(ctx.workspace, names)
     with right:
-        results_panel(ctx.results, ctx.query)
         reader_panel(ctx.workspace, ctx.corpus, ctx.scheme, selected or ctx.results_ids)
 
 
@@ -127,13 +130,6 @@ def _placed_note(corpus: Corpus) -> str:
         return ""
     return (f" · {placed:,} marked as placed, not fitted: added after the map was made, they sit beside their "
             "nearest neighbours (`loupe index --remap` fits the map again)")
-
-
-def map_closed() -> None:
-    """The map tab is closed: the chart is not drawn, so Streamlit drops its last event.
-    Forget it too, or the empty event of the next drawing would look like a new, empty
-    box and clear a selection made on the map."""
-    st.session_state.pop(MAP_EVENT, None)
 
 
 def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool) -> None:
