@@ -22,8 +22,6 @@ import hashlib
 import json
 import logging
 import os
-import secrets
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -31,6 +29,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from indexing.errors import DependencyMissing, SettingError
+from indexing.vectors import model_cache
 
 PREFIX = "preview:"
 # PCA components kept. benchmarks/preview.py on 3,000 real documents: 256 agrees best with the full
@@ -67,29 +66,14 @@ def preview_note(model: str, root) -> str | None:
 
 def cache_root() -> Path:
     """Where distilled models live: $LOUPE_CACHE_DIR/model2vec, default ~/.cache/loupe/model2vec."""
-    base = os.environ.get("LOUPE_CACHE_DIR") or str(Path.home() / ".cache" / "loupe")
-    return Path(base) / "model2vec"
-
-
-def _local_stamp(location: str) -> list:
-    """For a local folder, the size and mtime of each of its files: a changed model gets a
-    new cache key (a hub name is keyed by its name alone, as the hub cache keeps it)."""
-    folder = Path(location)
-    if not folder.is_dir():
-        return []
-    return sorted([str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns]
-                  for p in folder.rglob("*") if p.is_file())
+    return model_cache.cache_root("model2vec")
 
 
 def cache_key(base: str, location: str, pca_dims: int | None) -> str:
     """The cache folder's name for `base` distilled with `pca_dims`."""
     import model2vec
 
-    described = json.dumps({"base": base, "location": str(Path(location).resolve()) if Path(location).exists()
-                            else location, "files": _local_stamp(location), "pca_dims": pca_dims,
-                            "format": FORMAT, "model2vec": model2vec.__version__}, sort_keys=True)
-    slug = "".join(c if c.isalnum() else "-" for c in base.rsplit("/", 1)[-1])[:40]
-    return f"{slug}-{hashlib.sha256(described.encode()).hexdigest()[:16]}"
+    return model_cache.cache_key(base, location, pca_dims=pca_dims, format=FORMAT, model2vec=model2vec.__version__)
 
 
 @contextmanager
@@ -152,25 +136,10 @@ def cached_model(base: str, pca_dims: int | None = PCA_DIMS, progress=None) -> P
     from indexing.vectors.embedder import model_location
 
     base, location = model_location(base)
-    root = cache_root()
-    final = root / cache_key(base, location, pca_dims)
-    if (final / INFO).is_file():
-        return final
-    from indexing.workspace.atomic import swap_folder
-
-    root.mkdir(parents=True, exist_ok=True)
-    for leftover in root.glob(f".{final.name}.new-*"):  # a killed distillation's
-        shutil.rmtree(leftover, ignore_errors=True)
-    new = root / f".{final.name}.new-{secrets.token_hex(6)}"
-    new.mkdir()
-    try:
-        distill_into(new, base, pca_dims, progress)
-        try:
-            swap_folder(new, final)
-        except FileExistsError:  # another process distilled it meanwhile: theirs is as good
-            pass
-    finally:
-        shutil.rmtree(new, ignore_errors=True)
+    final = cache_root() / cache_key(base, location, pca_dims)
+    if not (final / INFO).is_file():
+        with model_cache.building(final) as new:
+            distill_into(new, base, pca_dims, progress)
     return final
 
 
