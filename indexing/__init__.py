@@ -49,23 +49,53 @@ __version__ = "0.1.0"
 os.environ.setdefault("LANCE_LOG", "error")
 os.environ.setdefault("LANCEDB_LOG", "error")
 
-from indexing.curate import classifiers, dedup  # noqa: E402
-from indexing.curate.budget import select_budget  # noqa: E402
-from indexing.curate import agreement  # noqa: E402
-from indexing.demo_corpus import stdlib_documents, write_jsonl  # noqa: E402
-from indexing.exports.diff import RunDiff, diff as diff_runs  # noqa: E402
-from indexing.exports.export import ExportResult, export  # noqa: E402
-from indexing.curate.thresholds import histogram  # noqa: E402
 from indexing.errors import (  # noqa: E402
     ClassifierError, DedupError, DiffError, IngestError, LabelError, LoupeError, NotIndexedError, SelectionError,
     SettingError, SourceError, WorkspaceBusy, WorkspaceError,
 )
-from indexing.ingest.report import IndexReport  # noqa: E402
-from indexing.curate.queue import labelling_queue  # noqa: E402
-from indexing.signals.rules import PRESETS, SUITES, compute_rules  # noqa: E402
-from indexing.workspace.workspace import Workspace  # noqa: E402
-from indexing.vectors.placement import MapPlacer, Placement  # noqa: E402
-from indexing.curate.cluster_names import ClusterNames  # noqa: E402
+
+# name -> (module, attribute; None: the module itself). Imported at first use (PEP 562): a
+# process that needs one inner module (the app's model process, which must start in well
+# under a second) does not pay for lancedb, scikit-learn and the rest.
+_LAZY = {
+    "classifiers": ("indexing.curate.classifiers", None),
+    "dedup": ("indexing.curate.dedup", None),
+    "agreement": ("indexing.curate.agreement", None),
+    "select_budget": ("indexing.curate.budget", "select_budget"),
+    "stdlib_documents": ("indexing.demo_corpus", "stdlib_documents"),
+    "write_jsonl": ("indexing.demo_corpus", "write_jsonl"),
+    "RunDiff": ("indexing.exports.diff", "RunDiff"),
+    "diff_runs": ("indexing.exports.diff", "diff"),
+    "ExportResult": ("indexing.exports.export", "ExportResult"),
+    "export": ("indexing.exports.export", "export"),
+    "histogram": ("indexing.curate.thresholds", "histogram"),
+    "IndexReport": ("indexing.ingest.report", "IndexReport"),
+    "labelling_queue": ("indexing.curate.queue", "labelling_queue"),
+    "PRESETS": ("indexing.signals.rules", "PRESETS"),
+    "SUITES": ("indexing.signals.rules", "SUITES"),
+    "compute_rules": ("indexing.signals.rules", "compute_rules"),
+    "Workspace": ("indexing.workspace.workspace", "Workspace"),
+    "MapPlacer": ("indexing.vectors.placement", "MapPlacer"),
+    "Placement": ("indexing.vectors.placement", "Placement"),
+    "ClusterNames": ("indexing.curate.cluster_names", "ClusterNames"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'indexing' has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _LAZY[name]
+    value = importlib.import_module(module)
+    value = value if attribute is None else getattr(value, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Workspace", "IndexReport", "LoupeError", "WorkspaceError", "NotIndexedError", "WorkspaceBusy", "SourceError",
