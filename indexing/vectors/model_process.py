@@ -13,7 +13,7 @@ answers a JSON line on its own copy of stdout (what libraries print goes to stde
 vectors following as raw float32 bytes. It exits when its stdin closes, so it never
 outlives the server.
 
-    python -m indexing.vectors.model_process MODEL [--nice 19]
+    python -c "from indexing.vectors.model_process import main; main()" MODEL [--nice 19]
 """
 
 from __future__ import annotations
@@ -90,11 +90,12 @@ class ModelProcess:
 
     def __init__(self, name: str, nice: int = 19):
         self.requested = name
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        # Not `python -m`: it puts the working folder first on the path, and a folder there
+        # named `indexing` (a curator's project, another checkout) would be the child's code.
+        start = f"import sys; sys.path.insert(0, {str(_PACKAGE_ROOT)!r}); from {__name__} import main; main()"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, name, "--nice", str(nice)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+            [sys.executable, "-c", start, name, "--nice", str(nice)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             start_new_session=True)  # the terminal's Ctrl-C goes to the server, which closes the child
         _lower_priority(self._process.pid, nice)  # at once, for Python's own start-up too
         self._lock = threading.Lock()

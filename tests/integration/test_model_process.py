@@ -116,3 +116,17 @@ def test_close_stops_a_child_still_loading():
     started = time.monotonic()
     model.close()
     assert time.monotonic() - started < 5 and model.failed and _gone(model.pid, 5)
+
+
+def test_the_child_runs_this_loupe_whatever_the_working_folder_holds(tmp_path, monkeypatch):
+    """`python -m` puts the working folder first on the path: a curator's project with a folder
+    named `indexing` (or another Loupe checkout) would have been the child's code."""
+    decoy = tmp_path / "indexing"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy package in the working folder')\n")
+    monkeypatch.chdir(tmp_path)
+    model = ModelProcess("hash:16")
+    try:
+        assert np.array_equal(model.encode(TEXTS), load_embedder("hash:16").encode(TEXTS))
+    finally:
+        model.close()
