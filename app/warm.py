@@ -11,6 +11,10 @@ The model runs in a child process at the lowest priority (`ModelProcess`): loade
 thread, torch's import held the server's interpreter lock and the first page waited for it
 (on two cores, server ready to map drawn: 5.7 s without the load, 9.5 s with it in a thread,
 6.2 s in a child process; benchmarks/first_search.py, benchmarks/model_gil.py).
+Where the machine has the model's ONNX export (made by `loupe index`, or by the first model
+process that loaded the model with torch; indexing/vectors/onnx_model.py), the child loads
+that instead, without torch, in about 0.6 s of CPU: the first search then answers within half
+a second of the map even on two busy cores.
 One model process per model name serves every session, and a workspace reopened after a
 new `loupe index`; one that failed or stopped is started again at the next search, so a
 model fixed while the app runs is picked up without a restart.
@@ -83,6 +87,9 @@ class AppWorkspace(Workspace):
         self._index_lock = threading.Lock()
 
     def embedder(self, device: str = "auto", batch_size: int | None = None) -> ModelProcess:
+        return model(self.state.model)
+
+    def query_embedder(self) -> ModelProcess:  # the model process loads the ONNX export where there is one
         return model(self.state.model)
 
     def vector_index(self) -> VectorIndex:

@@ -37,6 +37,7 @@ from indexing.curate.cluster_names import NAMES_FILE, load_names
 from indexing.ingest.ingest import IndexReport, Ingest, IngestOptions
 from indexing.progress import Quiet, Reporter
 from indexing.vectors.clustering import centroids, choose_k, kmeans
+from indexing.vectors import onnx_model
 from indexing.vectors.embedder import Embedder
 from indexing.vectors.loading import BackgroundModel
 from indexing.vectors.placement import PLACED, MapPlacer, count_cluster_sizes, place_missing
@@ -232,8 +233,11 @@ def run(workspace, sources: Sequence[str], options: IngestOptions, *, device: st
         before = workspace.store.count()
         ray = {"address": address, "device": device, "batch_size": batch_size} if engine == "ray" else None
         rows = ingest_sources(workspace, model, [str(s) for s in sources], options, report, progress, ray)
-        model.result()  # loaded and checked even when no record needed it
+        embedder = model.result()  # loaded and checked even when no record needed it
         report.timed("load model", model.seconds)
+        if onnx_model.wanted(embedder):  # for searches without torch, while the model is loaded anyway
+            with progress.stage("export the model for searches (once per machine)"):
+                _timed(report, "export model", onnx_model.export, embedder)
         for stage in PASS:
             if rows != before or not stage_done(workspace, stage, rows):  # a killed run may have stored them all
                 _record(workspace, stage, rows, report.seconds.get(stage, 0.0))

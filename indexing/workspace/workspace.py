@@ -36,6 +36,7 @@ from indexing.curate.labels import Labels
 from indexing.curate.selection import select_ids
 from indexing.ingest.ingest import IndexReport, IngestOptions
 from indexing.progress import Reporter
+from indexing.vectors import onnx_model
 from indexing.vectors.embedder import DEFAULT_MODEL, Embedder, load_embedder
 from indexing.vectors.preview import base_name, is_preview, preview_name
 from indexing.vectors.vector_index import VectorIndex
@@ -57,6 +58,7 @@ class Workspace:
         self.state = state
         self.store = Store(self.root)
         self._embedder: Embedder | None = None
+        self._query_model: tuple[str, Embedder | None] | None = None  # (model name, its ONNX export)
         self._index: VectorIndex | None = None
         self._progress: Reporter | None = None  # the build's, for a preview's first distillation
 
@@ -105,6 +107,16 @@ class Workspace:
         if self._embedder is None:
             self._embedder = load_embedder(self.state.model, device, batch_size, progress=self._progress)
         return self._embedder
+
+    def query_embedder(self) -> Embedder:
+        """What a search embeds its query with: the model when this object has loaded it, else
+        its ONNX export when this machine has one (onnx_model.py: no torch, so a first
+        `loupe search` or notebook search waits about a second instead of ten), else the model."""
+        if self._embedder is not None:
+            return self._embedder
+        if self._query_model is None or self._query_model[0] != self.state.model:
+            self._query_model = (self.state.model, onnx_model.load_cached(self.state.model))
+        return self._query_model[1] or self.embedder()
 
     @property
     def is_preview(self) -> bool:
@@ -290,7 +302,7 @@ class Workspace:
         """Documents closest in meaning to `text` (cosine similarity in `_score`), via FAISS,
         among those where `where` holds (labels included) and, when given, among `ids`."""
         index = self.vector_index()
-        query = self.embedder().encode([text])
+        query = self.query_embedder().encode([text])
         allowed = self._allowed(where, ids)
         if allowed is not None:
             allowed = np.array([index.positions[i] for i in allowed if i in index.positions], dtype=np.int64)

@@ -54,15 +54,26 @@ def test_vectors_and_counts_are_the_model_s_own(hashed):
     assert advanced == [2]
 
 
-def test_the_real_model_gives_the_vectors_it_gives_in_place():
-    model = ModelProcess("all-MiniLM-L6-v2")
-    try:
-        local = load_embedder("all-MiniLM-L6-v2")
-        assert np.allclose(model.encode(TEXTS), local.encode(TEXTS), atol=1e-6)
-        assert model.count_tokens(TEXTS) == local.count_tokens(TEXTS)
-        assert (model.name, model.dimension, model.fingerprint) == (local.name, local.dimension, local.fingerprint)
-    finally:
-        model.close()
+def test_the_real_model_gives_its_vectors_loaded_with_torch_then_from_its_export(tmp_path, monkeypatch):
+    """The first child loads the model with torch and exports it meanwhile; the next loads
+    the export, never torch (onnx_model.py), and answers the same."""
+    monkeypatch.setenv("LOUPE_CACHE_DIR", str(tmp_path))
+    local = load_embedder("all-MiniLM-L6-v2")
+    for backend in ("torch", "onnx"):
+        model = ModelProcess("all-MiniLM-L6-v2")
+        try:
+            assert model.backend == backend
+            assert np.allclose(model.encode(TEXTS), local.encode(TEXTS), atol=1e-5)
+            assert model.count_tokens(TEXTS) == local.count_tokens(TEXTS)
+            assert (model.name, model.dimension, model.fingerprint) == (local.name, local.dimension, local.fingerprint)
+            libraries = {m.path for m in psutil.Process(model.pid).memory_maps()}
+            assert any("libtorch" in path for path in libraries) == (backend == "torch")
+            if backend == "torch":  # the export runs beside the requests: wait for it
+                deadline = time.monotonic() + 300
+                while not list(tmp_path.glob("onnx/*/loupe.json")) and time.monotonic() < deadline:
+                    time.sleep(0.5)
+        finally:
+            model.close()
 
 
 def test_concurrent_requests_take_turns(hashed):
