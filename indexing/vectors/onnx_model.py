@@ -93,10 +93,11 @@ def export(embedder) -> Path | None:
     folder, or None when it cannot be exported (not a sentence-transformers model on the
     CPU, a hub name, no `onnx` package, a failed export or check: see the module
     docstring). A few seconds of CPU, once per machine and model."""
+    folder = cache_folder(embedder.name) if isinstance(embedder, SentenceTransformerEmbedder) else None
+    if folder is not None and (folder / INFO).is_file():
+        return folder
     if not wanted(embedder):
-        folder = cache_folder(embedder.name) if isinstance(embedder, SentenceTransformerEmbedder) else None
-        return folder if folder is not None and (folder / INFO).is_file() else None
-    folder = cache_folder(embedder.name)
+        return None
     try:
         with model_cache.building(folder) as new:
             _export_into(new, embedder)
