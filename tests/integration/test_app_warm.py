@@ -95,7 +95,7 @@ def test_a_workspace_opened_again_shares_the_model_and_loads_its_index_once(work
 
 def test_the_index_loads_in_the_background_whatever_its_size_and_the_first_search_reuses_it(
         monkeypatch, workspace, held_model):
-    """The index is mapped, not read (vector_index.MAP_FLAGS), so even a million rows' 1.8 GB
+    """The index is mapped, not read (vector_index.map_flags), so even a million rows' 1.8 GB
     loads at the start; it used to wait for the first search above 512 MB, which then read it."""
     from app import warm
 
