@@ -37,6 +37,7 @@ from indexing.vectors.placement import PLACED
 LABEL_PREFIX = "label: "
 DRAWN = "_drawn"  # positions the map drew in the previous run (what its events refer to)
 MAP_EVENT = "_map_event"
+MAP_FIGURE = "_map_figure"  # what the map drew in the previous run (`_figure_key`)
 MAP_POINTS = "LOUPE_MAP_POINTS"  # the most points the map draws (default a million)
 
 
@@ -109,16 +110,19 @@ def map_panel(corpus: Corpus, active: Filter, colour_by: str, labels: dict, snip
     drawn_at = np.full(corpus.size, -1, dtype=np.int64)  # row -> its place among the drawn points
     drawn_at[shown] = np.arange(len(shown))
     rings = [int(drawn_at[p]) for p in map(corpus.position.get, results_ids) if p is not None and drawn_at[p] >= 0]
+    named = cluster_view.map_names(names, colour_by, corpus.clusters[shown]) if names is not None else {}
     figure = Prepared(map_spec(
         corpus.x[shown], corpus.y[shown], (),
         hover_ids=corpus.hover_ids()[shown] if len(shown) <= MAX_HOVER_POINTS else None,
         color=colour, categorical=categorical, color_name=colour_by, categories=categories,
         texts=[snippets[p] for p in shown] if snippets is not None else None,
-        highlight=np.array(rings, dtype=np.int64) if rings else None, clusters=corpus.clusters[shown],
-        **(cluster_view.map_names(names, colour_by, corpus.clusters[shown]) if names is not None else {}),
+        highlight=np.array(rings, dtype=np.int64) if rings else None, clusters=corpus.clusters[shown], **named,
     ))
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("box", "lasso", "points"), key="map")
-    _take_map_selection(corpus, event, kept, sampled=len(shown) < len(kept))
+    figure_key = _figure_key(shown, colour, colour_by, rings, named)
+    redrawn = st.session_state.get(MAP_FIGURE) != figure_key
+    st.session_state[MAP_FIGURE] = figure_key
+    _take_map_selection(corpus, event, kept, sampled=len(shown) < len(kept), redrawn=redrawn)
     st.session_state[DRAWN] = shown
     st.caption(f"{len(shown):,} of {corpus.size:,} documents drawn" + _placed_note(corpus))
 
@@ -132,9 +136,19 @@ def _placed_note(corpus: Corpus) -> str:
             "nearest neighbours (`loupe index --remap` fits the map again)")
 
 
-def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool) -> None:
+def _figure_key(shown: np.ndarray, colour: np.ndarray, colour_by: str, rings: list[int], named: dict) -> tuple:
+    """What the map draws, cheaply: Streamlit remounts a chart whose figure changed, and the
+    remounted chart reports an empty selection."""
+    return (hash(np.ascontiguousarray(shown).tobytes()), hash(np.ascontiguousarray(colour).tobytes()), colour_by,
+            tuple(rings), json.dumps(named, sort_keys=True, default=str))
+
+
+def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool, redrawn: bool = False) -> None:
     """A new box, lasso or click becomes the selection; an unchanged event does nothing,
-    so a cluster picked since is not overwritten by the old box."""
+    so a cluster picked since is not overwritten by the old box. An empty event from a map
+    `redrawn` (a search's rings, another colour, a filter) is the new chart's, not the
+    curator's: it keeps the selection, where an empty event on the same map (a double click)
+    clears it."""
     selection = (event or {}).get("selection", {})
     points = selection.get("points", [])
     picked = tuple(int(p["point_index"]) for p in points if p.get("curve_number", 0) == 0 and "point_index" in p)
@@ -143,6 +157,8 @@ def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool) 
     if signature == st.session_state.get(MAP_EVENT, ((), "[[], []]")):
         return
     st.session_state[MAP_EVENT] = signature
+    if redrawn and not (picked or boxes or lassos):
+        return
     drawn = st.session_state.get(DRAWN)
     if sampled and (boxes or lassos):
         inside = kept[in_shapes(corpus.x[kept], corpus.y[kept], boxes, lassos)]

@@ -73,17 +73,26 @@ def test_a_search_lists_results(page):
     expect(page.get_by_text("20 results for “read a configuration file”")).to_be_visible(timeout=TIMEOUT)
 
 
-def test_a_box_on_the_map_selects_the_points_inside_it(page, workspace):
-    plot = page.locator(MAP)
-    plot.hover()
+def _draw_box(page, start: float = 0.2, end: float = 0.7) -> None:
+    """Drag a box on the map from `start` to `end` of its width and height."""
+    page.locator(MAP).hover()
     page.locator(f'{MAP} .modebar-btn[data-title="Box Select"]').click()
     area = page.locator(f"{MAP} .nsewdrag").bounding_box()
-    x0, y0 = area["x"] + area["width"] * 0.2, area["y"] + area["height"] * 0.2
-    x1, y1 = area["x"] + area["width"] * 0.7, area["y"] + area["height"] * 0.7
-    page.mouse.move(x0, y0)
+    page.mouse.move(area["x"] + area["width"] * start, area["y"] + area["height"] * start)
     page.mouse.down()
-    page.mouse.move(x1, y1, steps=12)
+    page.mouse.move(area["x"] + area["width"] * end, area["y"] + area["height"] * end, steps=12)
     page.mouse.up()
+
+
+def _map_selection(page) -> int:
+    """The documents the map's selection holds, once its caption shows."""
+    caption = page.get_by_text(re.compile(r"Selection: map · \d+ documents"))
+    expect(caption).to_be_visible(timeout=TIMEOUT)
+    return int(re.search(r"· (\d+) documents", caption.inner_text()).group(1))
+
+
+def test_a_box_on_the_map_selects_the_points_inside_it(page, workspace):
+    _draw_box(page)
     # the box in data coordinates, from the axes plotly drew
     xr, yr = page.evaluate("() => { const l = document.querySelector('.st-key-map .js-plotly-plot')._fullLayout;"
                            " return [l.xaxis.range, l.yaxis.range]; }")
@@ -93,10 +102,21 @@ def test_a_box_on_the_map_selects_the_points_inside_it(page, workspace):
     x, y = table["x"].to_numpy(), table["y"].to_numpy()
     inside = int(np.count_nonzero((x >= left) & (x <= right) & (y >= bottom) & (y <= top)))
     assert inside > 1
-    expect(page.get_by_text(re.compile(r"Selection: map · \d+ documents"))).to_be_visible(timeout=TIMEOUT)
-    shown = page.get_by_text(re.compile(r"Selection: map")).inner_text()
-    selected = int(re.search(r"· (\d+) documents", shown).group(1))
-    assert abs(selected - inside) <= 1  # a point exactly on the box edge may fall either way
+    assert abs(_map_selection(page) - inside) <= 1  # a point exactly on the box edge may fall either way
+
+
+def test_a_search_keeps_the_box_selection(page):
+    """A search rings its results on the map, which redraws it: the redrawn chart's empty
+    selection was taken for a new, empty box, and cleared the curator's selection."""
+    _draw_box(page)
+    selected = _map_selection(page)
+    _settle(page)
+    search = _sidebar(page).get_by_label("Search", exact=True)
+    search.fill("read a configuration file")
+    search.press("Enter")
+    expect(page.get_by_text("20 results for “read a configuration file”")).to_be_visible(timeout=TIMEOUT)
+    _settle(page)
+    assert _map_selection(page) == selected
 
 
 def test_a_label_click_is_stored_in_the_labels_table(page, workspace):

@@ -147,6 +147,26 @@ def test_a_map_selection_is_bulk_labelled(monkeypatch, workspace):
     assert _current(workspace) == {i: "good" for i in expected}
 
 
+def test_a_search_keeps_a_map_selection_and_a_double_click_clears_it(monkeypatch, workspace):
+    """A search rings its results, which redraws the map; Streamlit remounts the changed chart,
+    whose empty selection was taken for the curator's and cleared the selection."""
+    app = _run(monkeypatch, workspace.root)
+    app.session_state["map"] = {"selection": {"points": [{"curve_number": 0, "point_index": p} for p in (0, 3, 5)]}}
+    app.run()
+    selection = [c.value for c in app.caption if c.value.startswith("Selection:")]
+    assert selection and "3 documents" in selection[0]
+    app.session_state["map"] = {"selection": {"points": [], "box": [], "lasso": []}}  # the remounted chart
+    app.sidebar.radio(key="mode").set_value("keyword")
+    app.sidebar.text_input(key="query").input("return value").run()
+    assert not app.exception and [s.value for s in app.subheader if "results for" in s.value]
+    assert [c.value for c in app.caption if c.value.startswith("Selection:")] == selection
+    app.session_state["map"] = {"selection": {"points": [{"curve_number": 0, "point_index": 1}]}}
+    app.run()
+    app.session_state["map"] = {"selection": {"points": [], "box": [], "lasso": []}}  # a double click
+    app.run()
+    assert not [c.value for c in app.caption if c.value.startswith("Selection:")]
+
+
 def test_a_cluster_selection_follows_the_filter(monkeypatch, workspace):
     app = _run(monkeypatch, workspace.root)
     app.session_state["selection"] = Selection("cluster 1", cluster=1)
