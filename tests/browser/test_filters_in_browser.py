@@ -73,6 +73,8 @@ def test_an_exact_bound_on_a_long_tailed_column_moves_the_slider_and_the_count(p
 def test_the_fineweb_english_preset_button_keeps_english_above_its_score(page, workspace):
     page.get_by_role("tab", name="Filters").click()
     page.get_by_role("button", name="FineWeb English preset").click()
+    # a busy machine can start the rerun after _settle has looked: wait for the preset's predicate
+    expect(_sidebar(page).locator("textarea")).to_have_value(re.compile("lang_score"), timeout=TIMEOUT)
     _settle(page)
     where = _predicate(page)
     assert "(`lang` IN ('en'))" in where and "`lang_score` >= 0.65" in where
