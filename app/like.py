@@ -46,9 +46,10 @@ class Request:
 
 
 def ask(kind: str, examples, what: str) -> None:
-    """Ask about `examples` (a widget callback). A box on the map is kept as the selection
-    under words of its own: the chart redrawn with the results' rings forgets its box, and
-    its empty event would otherwise clear a selection named "map" (app/tabs/map.py)."""
+    """Ask about `examples` (a widget callback). A box on the map asked about is named "the
+    map selection" in the selection and the results' title ("more like the map selection"
+    reads as what it is). Its keeping no longer depends on the name: the map keeps a
+    selection across the redraw that the results' rings cause (app/tabs/map.py)."""
     chosen = session.selection()
     if chosen is not None and chosen.what == "map" and chosen.ids == tuple(examples):
         session.select(MAP_WORDS, examples)

@@ -88,7 +88,7 @@ class AppWorkspace(Workspace):
         return model(self.state.model)
 
     def query_embedder(self) -> ModelProcess:  # the model process loads the ONNX export where there is one
-        return model(self.state.model)
+        return self.embedder()
 
     def vector_index(self) -> VectorIndex:
         with self._index_lock:
