@@ -249,7 +249,7 @@ def search(path: str, version: int, labels_version: int, mode: str, query: str, 
     if predicate is None:
         found = find(query, k=SEARCH_HITS, columns=["id"])
     else:
-        found = _search_within(find, query, _corpus, _keep)
+        found = search_within(find, query, _corpus, _keep)
     return with_texts(workspace, _corpus, found)
 
 
@@ -263,7 +263,7 @@ def with_texts(workspace: Workspace, corpus: Corpus, found: pa.Table) -> pa.Tabl
     return pa.table({"id": found.column("id"), "text": texts, "_score": found.column("_score")})
 
 
-def _search_within(find, query: str, corpus: Corpus, keep: np.ndarray) -> pa.Table:
+def search_within(find, query: str, corpus: Corpus, keep: np.ndarray) -> pa.Table:
     """The best hits the filter keeps. Handing the engine a million kept ids costs seconds
     (it reads and matches every id); asking it for more hits and keeping those the mask
     keeps costs milliseconds and gives the same top 20, as long as the filter keeps a fair

@@ -84,7 +84,7 @@ def hits(path: str, version: int, labels_version: int, kind: str, examples: tupl
             return workspace.more_like(list(examples), k=k, columns=columns, ids=ids)
 
         found = find(None, SEARCH_HITS, ["id"]) if predicate is None \
-            else data._search_within(find, None, _corpus, _keep)  # the search's fast path, as is
+            else data.search_within(find, None, _corpus, _keep)  # the search's fast path
     else:
         ids = None if predicate is None else _corpus.ids_where(_keep)
         found = workspace.least_like(list(examples), k=SEARCH_HITS, columns=["id"], ids=ids,

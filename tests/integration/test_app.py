@@ -550,7 +550,7 @@ def test_a_search_within_the_filter_finds_what_the_engine_finds_among_the_kept_i
         allowed = corpus.ids_where(keep)
         for query in ("return value", "parse a json document", "path"):
             expected = find(query, k=20, columns=["id", "text"], ids=allowed)
-            found = data._search_within(find, query, corpus, keep)
+            found = data.search_within(find, query, corpus, keep)
             scores = found["_score"].to_pylist()
             assert scores == pytest.approx(expected["_score"].to_pylist()), (cut, query)
             last = min(scores) if scores else None  # documents tied with the 20th may swap places
