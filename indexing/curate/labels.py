@@ -268,21 +268,17 @@ class Labels:
         events = self._events()
         if events.num_rows == 0:
             return None
-        undone = pc.unique(events["undoes"].drop_null())
-        candidate = pc.and_kleene(
-            pc.and_kleene(pc.is_valid(events["action"]), pc.is_null(events["undoes"])),
-            pc.invert(pc.is_in(events["action"], value_set=undone)),
-        )
+        live = _live(events)  # the actions not undone yet, and the values each label had before one
+        candidate = pc.is_valid(live["action"])
         if author is not None:
-            candidate = pc.and_kleene(candidate, pc.equal(events["author"], author))
-        candidates = events.filter(candidate)
+            candidate = pc.and_kleene(candidate, pc.equal(live["author"], author))
+        candidates = live.filter(candidate)
         if candidates.num_rows == 0:
             return None
         last = pc.sort_indices(candidates, [("at", "descending"), ("action", "descending")])[0].as_py()
         target = candidates["action"][last]
         target_at = candidates["at"][last]
         reverted = events.filter(pc.equal(events["action"], target))
-        live = _live(events)  # the value each label had just before: for the history to show
         before = live.filter(
             pc.or_kleene(
                 pc.less(live["at"], target_at),
