@@ -258,12 +258,14 @@ class Labels:
     def undo(self, author: str | None = None) -> str | None:
         """Revert the latest action not yet undone (of `author`, when given).
 
-        Appends one event per (doc, name) that action touched, restoring the value it
-        had just before the action (null when it had none), as a new action whose
+        Appends one event per (doc, name) that action touched, as a new action whose
         `undoes` is the reverted one. Undos are never themselves undone by `undo`, so
         a second call reverts the action before. Returns the new action id, or None
         when there is nothing to undo. Where a later action of someone else changed the
         same label since, that label stands: the current label is the latest live event.
+        Each undo event's value is what its label is once the action is undone (the value
+        from before the action, or that later label; null when none), so the history
+        never shows a value that did not apply.
         """
         events = self._events()
         if events.num_rows == 0:
@@ -277,19 +279,13 @@ class Labels:
             return None
         last = pc.sort_indices(candidates, [("at", "descending"), ("action", "descending")])[0].as_py()
         target = candidates["action"][last]
-        target_at = candidates["at"][last]
         reverted = events.filter(pc.equal(events["action"], target))
-        before = live.filter(
-            pc.or_kleene(
-                pc.less(live["at"], target_at),
-                pc.and_kleene(pc.equal(live["at"], target_at), pc.less(live["action"], target)),
-            )
-        )
         keys = _pair_keys(reverted).combine_chunks()
-        before = before.filter(pc.is_in(_pair_keys(before), value_set=keys))
-        prior = latest_events(before)
-        positions = pc.index_in(keys, value_set=_pair_keys(prior).combine_chunks())
-        restored = prior["value"].combine_chunks().take(positions)
+        other_action = pc.fill_null(pc.not_equal(live["action"], target), True)  # null: an older Loupe's event
+        others = live.filter(pc.and_kleene(other_action, pc.is_in(_pair_keys(live), value_set=keys)))
+        after = latest_events(others)  # each label once the action is undone, for the history to show
+        positions = pc.index_in(keys, value_set=_pair_keys(after).combine_chunks())
+        restored = after["value"].combine_chunks().take(positions)
 
         action = _new_action()
         n = reverted.num_rows

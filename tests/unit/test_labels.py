@@ -337,6 +337,9 @@ def test_an_undo_never_overwrites_a_colleague_s_later_label(ws):
     labels.add(["d1"], "quality", "bad", author="bob")
     assert labels.undo(author="alice") is not None
     assert current(labels) == {("d1", "quality"): "bad"}  # d2 reverted, d1 is Bob's
+    # the history's undo events say what each label is after the undo, not a value that never applied
+    assert labels.history("d1")["value"].to_pylist() == ["good", "bad", "bad"]
+    assert labels.history("d2")["value"].to_pylist() == ["good", None]
     assert labels.undo(author="bob") is not None  # and Bob's own undo leaves no trace of Alice's
     assert current(labels) == {}
 
@@ -357,3 +360,20 @@ def test_undoing_every_action_of_a_chain_in_any_order_leaves_what_remains(ws):
     labels.undo(author="carol")  # the settlement goes; Alice's later label stands
     assert current(labels) == {("d1", "quality"): "bad"} and settled
     assert labels.latest("quality")["settles"].to_pylist() == [None]
+
+
+def test_undo_over_a_label_from_before_actions_restores_it_in_the_current_labels_and_the_history(ws):
+    """A labels table written by a Loupe from before actions: its events have no action id."""
+    from datetime import datetime, timezone
+
+    old = pa.schema([("doc_id", pa.string()), ("name", pa.string()), ("value", pa.string()),
+                     ("author", pa.string()), ("at", pa.timestamp("us", tz="UTC"))])
+    ws.store.db.create_table(LABELS, data=pa.table({"doc_id": ["d1"], "name": ["quality"], "value": ["good"],
+                                                    "author": ["alice"],
+                                                    "at": [datetime(2024, 1, 1, tzinfo=timezone.utc)]}, schema=old),
+                             mode="overwrite")
+    labels = Workspace.open(ws.root).labels
+    labels.add(["d1"], "quality", "bad", author="bob")
+    assert labels.undo(author="bob") is not None
+    assert current(labels) == {("d1", "quality"): "good"}
+    assert labels.history("d1")["value"].to_pylist() == ["good", "bad", "good"]
