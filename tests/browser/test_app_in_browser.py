@@ -50,6 +50,20 @@ def _sidebar(page):
     return page.get_by_test_id("stSidebar")
 
 
+def _raise_words_start(page, steps: int = 5) -> None:
+    """Move the `words` slider's start `steps` to the right with the keyboard, and wait for the
+    rerun that takes its final value: Streamlit sends a keyboard move after a pause, and on a
+    busy machine that rerun can start after `_settle` has looked (the kept count read then is
+    the old one). The predicate shows the value the server has."""
+    start = page.locator('input[aria-label="words — start"]')
+    start.focus()
+    for _ in range(steps):
+        start.press("ArrowRight")
+    value = start.get_attribute("value")
+    expect(_sidebar(page).locator("textarea")).to_have_value(re.compile(rf"`words` >= {value}\b"), timeout=TIMEOUT)
+    _settle(page)
+
+
 def _kept(page) -> int:
     text = _sidebar(page).get_by_text(re.compile(r"kept [\d,]+ documents")).inner_text()
     return int(re.search(r"kept ([\d,]+) documents", text).group(1).replace(",", ""))
@@ -153,11 +167,7 @@ def test_moving_a_threshold_changes_the_shown_count(page, workspace):
 
 def test_an_export_writes_as_many_rows_as_shown(page, workspace):
     page.get_by_role("tab", name="Filters").click()
-    start = page.locator('input[aria-label="words — start"]')
-    start.focus()
-    for _ in range(5):
-        start.press("ArrowRight")
-    _settle(page)
+    _raise_words_start(page)
     assert _kept(page) < N
     page.get_by_role("tab", name="Export").click()
     page.get_by_label("Name (a folder under exports/; empty: export-<time>)").fill("browser-export")

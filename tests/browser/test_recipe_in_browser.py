@@ -9,18 +9,14 @@ from playwright.sync_api import expect
 
 from indexing.recipes import read_recipe
 from indexing.recipes.check import check_recipe
-from tests.browser.test_app_in_browser import TIMEOUT, _kept, _settle
+from tests.browser.test_app_in_browser import TIMEOUT, _kept, _raise_words_start, _settle
 
 N = 121
 
 
 def test_save_as_recipe_writes_what_the_filter_keeps_and_explains_it(page, workspace, tmp_path):
     page.get_by_role("tab", name="Filters").click()
-    start = page.locator('input[aria-label="words — start"]')
-    start.focus()
-    for _ in range(5):
-        start.press("ArrowRight")
-    _settle(page)
+    _raise_words_start(page)
     kept = _kept(page)
     assert 0 < kept < N
     page.get_by_role("tab", name="Export").click()
