@@ -220,6 +220,8 @@ def test_label_seeds_train_and_keep_a_top_percentile(page, workspace):
     top = page.locator(".st-key-top_score_quality input")
     top.fill("25")
     top.press("Enter")
+    # wait for the predicate: on a busy machine the rerun can start after _settle has looked
+    expect(_sidebar(page).locator("textarea")).to_have_value(re.compile("score_quality"), timeout=TIMEOUT)
     _settle(page)
     kept = _kept(page)
     predicate = _sidebar(page).locator("textarea").input_value()
