@@ -50,6 +50,13 @@ def _sidebar(page):
     return page.get_by_test_id("stSidebar")
 
 
+def _settle_on(page, pattern: str) -> None:
+    """Wait for the sidebar's predicate to match `pattern`, then for the rerun to end: on a busy
+    machine the rerun an input starts can begin after `_settle` has looked."""
+    expect(_sidebar(page).locator("textarea")).to_have_value(re.compile(pattern), timeout=TIMEOUT)
+    _settle(page)
+
+
 def _raise_words_start(page, steps: int = 5) -> None:
     """Move the `words` slider's start to the right with `steps` ArrowRight presses, then wait
     until the slider and the predicate agree on its value, with no rerun running. Streamlit
@@ -234,9 +241,7 @@ def test_label_seeds_train_and_keep_a_top_percentile(page, workspace):
     top = page.locator(".st-key-top_score_quality input")
     top.fill("25")
     top.press("Enter")
-    # wait for the predicate: on a busy machine the rerun can start after _settle has looked
-    expect(_sidebar(page).locator("textarea")).to_have_value(re.compile("score_quality"), timeout=TIMEOUT)
-    _settle(page)
+    _settle_on(page, "score_quality")
     kept = _kept(page)
     predicate = _sidebar(page).locator("textarea").input_value()
     assert "`score_quality` >=" in predicate  # names are quoted in the predicate
