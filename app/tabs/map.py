@@ -143,7 +143,7 @@ def _figure_key(shown: np.ndarray, colour: np.ndarray, colour_by: str, rings: li
             tuple(rings), json.dumps(named, sort_keys=True, default=str))
 
 
-def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool, redrawn: bool = False) -> None:
+def _take_map_selection(corpus: Corpus, event, kept: np.ndarray, sampled: bool, redrawn: bool) -> None:
     """A new box, lasso or click becomes the selection; an unchanged event does nothing,
     so a cluster picked since is not overwritten by the old box. An empty event from a map
     `redrawn` (a search's rings, another colour, a filter) is the new chart's, not the
